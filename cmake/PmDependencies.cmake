@@ -1,0 +1,13 @@
+# Every external package the library and its tests use. Versions are Debian 12's.
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(Protobuf 3.21 REQUIRED)
+find_package(fmt 9 REQUIRED CONFIG)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+if(PM_BUILD_TESTS)
+    find_package(GTest REQUIRED CONFIG)
+endif()
+if(PM_BUILD_BENCHMARKS)
+    find_package(benchmark REQUIRED CONFIG)
+endif()

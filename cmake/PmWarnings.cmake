@@ -1,0 +1,10 @@
+# Warnings for libpowermanage's own targets. Generated and third-party code is compiled
+# without them (see pm_generated_sources in libpowermanage/CMakeLists.txt).
+function(pm_target_warnings target)
+    target_compile_options(${target} PRIVATE
+        -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+        -Wold-style-cast -Wimplicit-fallthrough -Wformat=2 -Wcast-qual)
+    if(PM_WERROR)
+        target_compile_options(${target} PRIVATE -Werror)
+    endif()
+endfunction()
