@@ -1,13 +1,12 @@
-#include <powermanage/common/ulid.hpp>
+#include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
 #include <powermanage/common/clock.hpp>
-
-#include <algorithm>
-#include <stdexcept>
-#include <string>
+#include <powermanage/common/ulid.hpp>
 
 namespace pm {
 namespace {

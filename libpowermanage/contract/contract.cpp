@@ -1,6 +1,7 @@
 #include <powermanage/contract/contract.hpp>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 
 #include <string>
 

@@ -18,7 +18,7 @@ std::string unique_database_name() {
            std::to_string(random() % 1000000);
 }
 
-bool database_exists(pqxx::work& tx, const std::string& name) {
+bool database_exists(pqxx::transaction_base& tx, const std::string& name) {
     return !tx.exec_params("SELECT 1 FROM pg_database WHERE datname = $1", name).empty();
 }
 
@@ -33,7 +33,7 @@ void ensure_template(pqxx::connection& admin, const std::string& template_name,
     // One process builds the template while the others wait; the lock is per session, so
     // it goes away with a crashed builder's connection.
     pqxx::nontransaction lock_tx(admin);
-    lock_tx.exec0("SELECT pg_advisory_lock(hashtext('pm_test_template'))");
+    lock_tx.exec("SELECT pg_advisory_lock(hashtext('pm_test_template'))");
     try {
         if (!database_exists(lock_tx, template_name)) {
             const std::string building = template_name + "_building";
@@ -47,10 +47,10 @@ void ensure_template(pqxx::connection& admin, const std::string& template_name,
                           admin.quote_name(template_name));
         }
     } catch (...) {
-        lock_tx.exec0("SELECT pg_advisory_unlock(hashtext('pm_test_template'))");
+        lock_tx.exec("SELECT pg_advisory_unlock(hashtext('pm_test_template'))");
         throw;
     }
-    lock_tx.exec0("SELECT pg_advisory_unlock(hashtext('pm_test_template'))");
+    lock_tx.exec("SELECT pg_advisory_unlock(hashtext('pm_test_template'))");
 }
 
 }  // namespace

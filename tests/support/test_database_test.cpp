@@ -98,7 +98,7 @@ TEST(TestDatabase, ConcurrentCreatorsBuildTheTemplateOnce) {
                     pqxx::connection conn(url);
                     pqxx::nontransaction tx(conn);
                     tx.exec0("CREATE TABLE marker (x int)");
-                    tx.exec0("SELECT pg_sleep(0.2)");  // widen the window for a race
+                    tx.exec("SELECT pg_sleep(0.2)");  // widen the window for a race
                 });
                 urls[i] = db.url();
                 EXPECT_EQ(user_table_count(db.url()), 1);

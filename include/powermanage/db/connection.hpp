@@ -1,0 +1,103 @@
+#pragma once
+
+/// @file
+/// @brief A PostgreSQL connection on libpq: text parameters, typed errors with SQLSTATE and
+/// constraint name, and LISTEN/NOTIFY. Blocking; run it on database threads, never on I/O
+/// threads.
+
+#include <powermanage/db/errors.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace pm::db {
+
+/// The rows of one statement. Values are text; NULL is reported separately.
+class Result {
+public:
+    Result() = default;
+    explicit Result(pg_result* result) : result_(result) {}
+    Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+    Result& operator=(Result&& other) noexcept;
+    Result(const Result&) = delete;
+    Result& operator=(const Result&) = delete;
+    ~Result();
+
+    /// Number of rows.
+    int rows() const;
+    /// Number of columns.
+    int columns() const;
+    /// Whether the value at (row, column) is NULL.
+    bool is_null(int row, int column) const;
+    /// The text of the value at (row, column); empty for NULL.
+    std::string_view text(int row, int column) const;
+    /// The value as a 64-bit integer; throws std::runtime_error if it is not one.
+    std::int64_t int64(int row, int column) const;
+    /// The value as a boolean (PostgreSQL's `t`/`f`).
+    bool boolean(int row, int column) const;
+    /// Column index by name; throws std::out_of_range if there is none.
+    int column(const char* name) const;
+
+private:
+    pg_result* result_ = nullptr;
+};
+
+/// A statement parameter: text, or NULL.
+using Param = std::optional<std::string>;
+
+/// A notification received on a LISTENed channel.
+struct Notification {
+    std::string channel;  ///< the channel name
+    std::string payload;  ///< the payload (may be empty)
+};
+
+/// One libpq connection. Not thread-safe: one thread uses it at a time.
+class Connection {
+public:
+    /// Connects to `url` (a postgresql:// URL or a key=value string). Throws DatabaseError
+    /// with a message saying which server could not be reached and why.
+    explicit Connection(const std::string& url);
+    Connection(Connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+    Connection& operator=(Connection&&) = delete;
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+    ~Connection();
+
+    /// Runs SQL with no parameters (may hold several statements). Throws DatabaseError.
+    Result exec(const std::string& sql);
+    /// Runs one statement with `$1..$n` text parameters. Throws DatabaseError.
+    Result exec(const std::string& sql, const std::vector<Param>& params);
+
+    /// True while the connection is usable.
+    bool is_open() const;
+    /// The socket, for waiting on notifications with poll() or an event loop.
+    int socket() const;
+    /// Reads whatever the server has sent; returns false if the connection broke.
+    bool consume_input();
+    /// The next notification already received, if any (call consume_input() first).
+    std::optional<Notification> next_notification();
+    /// Waits up to `timeout` for a notification; returns it, or nullopt on timeout. Throws
+    /// DatabaseError if the connection breaks.
+    std::optional<Notification> wait_notification(std::chrono::milliseconds timeout);
+
+    /// Quotes an identifier (a channel or table name) for use in SQL.
+    std::string quote_identifier(std::string_view name) const;
+
+    /// The server's version number, e.g. 150020.
+    int server_version() const;
+
+private:
+    Result check(pg_result* result, const std::string& sql);
+
+    pg_conn* conn_ = nullptr;
+};
+
+}  // namespace pm::db

@@ -1,0 +1,107 @@
+#pragma once
+
+/// @file
+/// @brief The event store: append with an expected version (batched into group commits),
+/// read a stream, read everything in commit-safe order, subscribe, and travel in time.
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/db/pool.hpp>
+#include <powermanage/eventstore/subscription.hpp>
+#include <powermanage/eventstore/types.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <future>
+#include <memory>
+#include <vector>
+
+namespace pm::eventstore {
+
+/// How the group-commit appender batches.
+struct AppenderOptions {
+    /// Most events in one transaction.
+    std::size_t max_batch_events = 1000;
+    /// How long a writer waits for more callers once it has some, when the batch is not full.
+    /// Zero batches only what queued while the previous transaction committed.
+    std::chrono::microseconds max_wait{0};
+    /// Writer threads, each with its own connection. Two keep one batch forming while
+    /// another commits.
+    std::size_t writers = 2;
+    /// Channel of the post-commit wake-up hint; its payload is the last position appended.
+    std::string notify_channel = "pm_events";
+};
+
+/// Counters of the appender, for metrics and benchmarks.
+struct AppenderStats {
+    std::uint64_t appends = 0;        ///< append calls completed (success or failure)
+    std::uint64_t events = 0;         ///< events written
+    std::uint64_t transactions = 0;   ///< batch transactions committed
+    std::uint64_t conflicts = 0;      ///< appends refused with VersionConflict
+    std::uint64_t isolated_retries = 0;  ///< batches re-run caller by caller after an error
+};
+
+/// A batch of events read in global order, and where to continue.
+struct ReadAllResult {
+    std::vector<RecordedEvent> events;  ///< at most the limit asked for
+    Position next;                      ///< pass to the next read_all (== after if none)
+};
+
+/// The event store on one PostgreSQL database (migrated with db::migrate). Thread-safe.
+class EventStore {
+public:
+    /// Uses `pool` for reads and opens one connection per writer thread for appends.
+    explicit EventStore(db::ConnectionPool& pool, const Clock& clock = Clock::system(),
+                        AppenderOptions options = {});
+    /// Finishes the queued appends, then stops the writers.
+    ~EventStore();
+    EventStore(const EventStore&) = delete;
+    EventStore& operator=(const EventStore&) = delete;
+
+    /// Appends `events` to `stream` if it is at `expected`, acting as `actor`; the
+    /// projections are updated in the same transaction. Concurrent calls share transactions
+    /// (group commit) without sharing failures. Blocks until committed. Throws
+    /// VersionConflict, AlreadyExists, std::invalid_argument (no events, or an event typed for
+    /// another stream) or db::DatabaseError (naming the event a projector refused).
+    AppendResult append(const StreamId& stream, ExpectedVersion expected,
+                        std::vector<NewEvent> events, const db::Actor& actor);
+
+    /// append() without waiting: the future holds the result or the exception.
+    std::future<AppendResult> append_async(const StreamId& stream, ExpectedVersion expected,
+                                           std::vector<NewEvent> events, const db::Actor& actor);
+
+    /// The events of one stream from `from_version` on, in version order.
+    std::vector<RecordedEvent> read_stream(const StreamId& stream, std::int32_t from_version = 1);
+
+    /// The stream's current version; 0 if it has no events.
+    std::int32_t stream_version(const StreamId& stream);
+
+    /// Up to `limit` events after `after`, in (transaction, position) order, and only from
+    /// transactions older than every transaction still running: an event whose transaction
+    /// commits late is delivered late but never skipped. Any transaction running anywhere in
+    /// the cluster (a long report, autovacuum's ANALYZE) holds back younger commits until it
+    /// ends, so an empty result means "nothing final yet", not "nothing more".
+    ReadAllResult read_all(Position after, std::size_t limit);
+
+    /// The stream folded up to `at`: its projection rows as they were then, computed by the
+    /// same projector functions as the live path, in a transaction that is rolled back.
+    /// Returns {"<table>": [rows...]}; empty arrays if the stream did not exist then.
+    boost::json::object state_at(const StreamId& stream, Clock::TimePoint at);
+
+    /// Calls `handler` with every event after `after`, first catching up, then live: woken by
+    /// the post-commit NOTIFY and, in case one is lost, by a timer and on reconnect.
+    std::unique_ptr<Subscription> subscribe(Position after, Subscription::Handler handler,
+                                            SubscriptionOptions options = {});
+
+    /// The appender's counters so far.
+    AppenderStats stats() const;
+
+private:
+    class Appender;
+
+    db::ConnectionPool& pool_;
+    const Clock& clock_;
+    std::string notify_channel_;
+    std::unique_ptr<Appender> appender_;
+};
+
+}  // namespace pm::eventstore

@@ -1,0 +1,13 @@
+#pragma once
+
+// The SQL of each migration, compiled into the library by pm_embed_text (db/CMakeLists.txt).
+
+#include <string_view>
+
+namespace pm::db::detail {
+
+std::string_view migration_0001_event_store();
+std::string_view migration_0002_projections();
+std::string_view migration_0003_row_level_security();
+
+}  // namespace pm::db::detail

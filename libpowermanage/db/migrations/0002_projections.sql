@@ -1,0 +1,1160 @@
+-- Projections: one table (or parent + members) per stream type, written by PL/pgSQL projector
+-- functions from one statement-level trigger on events, in the appending transaction. The
+-- catalogue of events and their effects is docs/events.md; this file implements it.
+--
+-- Rules every projector follows:
+-- * Idempotence: a row carries projection_version = position of the last event of ITS OWN
+--   stream applied to it; an event whose position is not newer is ignored. Within one stream,
+--   position order is version order (the appender locks the stream row before inserting), so
+--   the guard is exact. Member rows are guarded through their parent's version.
+-- * Cross-stream effects (DeviceDeleted, ActionDeleted and ActionSetDeleted removing
+--   memberships; the member_count recounts they cause) never touch another stream's
+--   projection_version: positions are not commit order across streams, and bumping a foreign
+--   row's version could make that row's own, later-committed event look old and be dropped.
+-- * A required key (no `?` in docs/events.md) is never defaulted: where the column is NOT NULL,
+--   a missing key fails the append.
+-- * An update event for a stream that has no row (the stream did not start with its creation
+--   event) fails the append instead of being dropped silently.
+-- * Unknown stream types and unknown event types of a known stream are no-ops.
+-- * Errors are never swallowed: the trigger re-raises with the event named and the original
+--   SQLSTATE and constraint name, so 23505 on `<table>_<what>_key` maps to already_exists.
+
+-- ---------------------------------------------------------------------------------------------
+-- Tables
+-- ---------------------------------------------------------------------------------------------
+
+CREATE TABLE users_projection (
+    id                  text PRIMARY KEY,
+    email               text NOT NULL,
+    password_hash       text NOT NULL,
+    role                text NOT NULL CHECK (role IN ('admin', 'user')),
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    last_login_at       timestamptz,
+    disabled            boolean NOT NULL DEFAULT false,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    session_version     integer NOT NULL DEFAULT 0,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX users_projection_email_key ON users_projection (lower(email))
+    WHERE NOT is_deleted;
+
+CREATE TABLE tokens_projection (
+    id                  text PRIMARY KEY,
+    value_hash          text NOT NULL,
+    name                text NOT NULL,
+    one_time            boolean NOT NULL,
+    max_uses            integer NOT NULL CHECK (max_uses >= 0),  -- 0 = unlimited
+    current_uses        integer NOT NULL DEFAULT 0,
+    expires_at          timestamptz,
+    created_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    owner_id            text,
+    disabled            boolean NOT NULL DEFAULT false,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX tokens_projection_value_hash_key ON tokens_projection (value_hash)
+    WHERE NOT is_deleted;
+CREATE INDEX tokens_projection_owner_id ON tokens_projection (owner_id);
+
+-- Heartbeats update this table often without touching an indexed column; free space on each
+-- page lets those updates stay HOT (no index writes).
+CREATE TABLE devices_projection (
+    id                     text PRIMARY KEY,
+    hostname               text NOT NULL,
+    agent_version          text NOT NULL,
+    cert_fingerprint       text NOT NULL,
+    cert_serial            text NOT NULL,
+    cert_not_after         timestamptz NOT NULL,
+    cert_revoked           boolean NOT NULL DEFAULT false,
+    registered_at          timestamptz NOT NULL,
+    last_seen_at           timestamptz,
+    registration_token_id  text,
+    labels                 jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(labels) = 'object'),
+    assigned_user_id       text,
+    sync_interval_minutes  integer NOT NULL DEFAULT 0 CHECK (sync_interval_minutes >= 0),
+    is_deleted             boolean NOT NULL DEFAULT false,
+    projection_version     bigint NOT NULL
+) WITH (fillfactor = 80);
+CREATE INDEX devices_projection_assigned_user_id ON devices_projection (assigned_user_id);
+CREATE INDEX devices_projection_labels ON devices_projection USING gin (labels);
+
+CREATE TABLE actions_projection (
+    id                  text PRIMARY KEY,
+    name                text NOT NULL,
+    description         text NOT NULL,
+    action_type         integer NOT NULL,
+    desired_state       integer NOT NULL,
+    params              jsonb NOT NULL,
+    timeout_seconds     integer NOT NULL,
+    schedule            jsonb,
+    signature           bytea,   -- set by ActionSigned, cleared by ActionParamsUpdated
+    params_canonical    bytea,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX actions_projection_name_key ON actions_projection (name) WHERE NOT is_deleted;
+
+CREATE TABLE executions_projection (
+    id                  text PRIMARY KEY,
+    device_id           text NOT NULL,
+    action_id           text,          -- NULL for inline actions
+    action_type         integer NOT NULL,
+    desired_state       integer NOT NULL,
+    params              jsonb NOT NULL,
+    timeout_seconds     integer NOT NULL,
+    status              text NOT NULL CHECK (status IN ('pending', 'dispatched', 'running',
+                            'success', 'failed', 'timeout', 'skipped', 'expired')),
+    error               text,
+    output              jsonb,
+    created_at          timestamptz NOT NULL,
+    dispatched_at       timestamptz,
+    started_at          timestamptz,
+    completed_at        timestamptz,
+    duration_ms         bigint,
+    expires_at          timestamptz,
+    created_by_type     text NOT NULL,
+    created_by_id       text NOT NULL,
+    projection_version  bigint NOT NULL
+);
+CREATE INDEX executions_projection_device_status ON executions_projection (device_id, status);
+CREATE INDEX executions_projection_status ON executions_projection (status);
+
+-- Live output: one row per OutputChunk; a chunk sent twice (at-least-once) is kept once.
+CREATE TABLE execution_output_projection (
+    execution_id        text NOT NULL,
+    sequence            bigint NOT NULL,
+    stream              text NOT NULL CHECK (stream IN ('stdout', 'stderr')),
+    data                text NOT NULL,
+    created_at          timestamptz NOT NULL,
+    projection_version  bigint NOT NULL,
+    PRIMARY KEY (execution_id, sequence, stream)
+);
+
+CREATE TABLE action_sets_projection (
+    id                  text PRIMARY KEY,
+    name                text NOT NULL,
+    description         text NOT NULL,
+    member_count        integer NOT NULL DEFAULT 0,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX action_sets_projection_name_key ON action_sets_projection (name)
+    WHERE NOT is_deleted;
+
+CREATE TABLE action_set_members_projection (
+    set_id              text NOT NULL,
+    action_id           text NOT NULL,
+    sort_order          integer NOT NULL,
+    added_at            timestamptz NOT NULL,
+    projection_version  bigint NOT NULL,
+    PRIMARY KEY (set_id, action_id)
+);
+CREATE INDEX action_set_members_projection_action_id ON action_set_members_projection (action_id);
+
+CREATE TABLE definitions_projection (
+    id                  text PRIMARY KEY,
+    name                text NOT NULL,
+    description         text NOT NULL,
+    member_count        integer NOT NULL DEFAULT 0,
+    created_at          timestamptz NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX definitions_projection_name_key ON definitions_projection (name)
+    WHERE NOT is_deleted;
+
+CREATE TABLE definition_members_projection (
+    definition_id       text NOT NULL,
+    action_set_id       text NOT NULL,
+    sort_order          integer NOT NULL,
+    added_at            timestamptz NOT NULL,
+    projection_version  bigint NOT NULL,
+    PRIMARY KEY (definition_id, action_set_id)
+);
+CREATE INDEX definition_members_projection_action_set_id
+    ON definition_members_projection (action_set_id);
+
+CREATE TABLE device_groups_projection (
+    id                     text PRIMARY KEY,
+    name                   text NOT NULL,
+    description            text NOT NULL,
+    is_dynamic             boolean NOT NULL,
+    dynamic_query          text NOT NULL,
+    sync_interval_minutes  integer NOT NULL DEFAULT 0 CHECK (sync_interval_minutes >= 0),
+    member_count           integer NOT NULL DEFAULT 0,
+    created_at             timestamptz NOT NULL,
+    updated_at             timestamptz NOT NULL,
+    created_by             text NOT NULL,
+    is_deleted             boolean NOT NULL DEFAULT false,
+    projection_version     bigint NOT NULL
+);
+CREATE UNIQUE INDEX device_groups_projection_name_key ON device_groups_projection (name)
+    WHERE NOT is_deleted;
+
+CREATE TABLE device_group_members_projection (
+    group_id            text NOT NULL,
+    device_id           text NOT NULL,
+    added_at            timestamptz NOT NULL,
+    projection_version  bigint NOT NULL,
+    PRIMARY KEY (group_id, device_id)
+);
+CREATE INDEX device_group_members_projection_device_id
+    ON device_group_members_projection (device_id);
+
+CREATE TABLE assignments_projection (
+    id                  text PRIMARY KEY,
+    source_type         text NOT NULL CHECK (source_type IN ('action', 'action_set', 'definition')),
+    source_id           text NOT NULL,
+    target_type         text NOT NULL CHECK (target_type IN ('device', 'device_group')),
+    target_id           text NOT NULL,
+    mode                integer NOT NULL CHECK (mode IN (0, 1, 2)),  -- present, available, absent
+    sort_order          integer NOT NULL DEFAULT 0,
+    created_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    is_deleted          boolean NOT NULL DEFAULT false,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX assignments_projection_natural_key
+    ON assignments_projection (source_type, source_id, target_type, target_id) WHERE NOT is_deleted;
+CREATE INDEX assignments_projection_target ON assignments_projection (target_type, target_id)
+    WHERE NOT is_deleted;
+
+-- One row per (device, source); it keeps the id of the first selection stream that wrote it.
+-- Several streams write one row, so the version guard makes "highest position wins", which is
+-- also what a rebuild (position order) produces.
+CREATE TABLE user_selections_projection (
+    id                  text PRIMARY KEY,
+    device_id           text NOT NULL,
+    source_type         text NOT NULL,
+    source_id           text NOT NULL,
+    selected            boolean NOT NULL,
+    updated_at          timestamptz NOT NULL,
+    created_by          text NOT NULL,
+    projection_version  bigint NOT NULL
+);
+CREATE UNIQUE INDEX user_selections_projection_natural_key
+    ON user_selections_projection (device_id, source_type, source_id);
+
+-- ---------------------------------------------------------------------------------------------
+-- Helpers
+-- ---------------------------------------------------------------------------------------------
+
+-- Projections are written under row-level security (0003): an actor other than system/admin
+-- would have its UPDATEs filtered to nothing, silently. Refuse loudly instead.
+CREATE FUNCTION pm_require_writer() RETURNS void LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    IF current_setting('pm.actor_type', true) IS DISTINCT FROM 'system'
+       AND current_setting('pm.actor_type', true) IS DISTINCT FROM 'admin' THEN
+        RAISE EXCEPTION 'projections can only be written with pm.actor_type ''system'' or ''admin'' (it is %)',
+            coalesce(quote_literal(nullif(current_setting('pm.actor_type', true), '')), 'unset')
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Call pm_set_actor(''system'', ...) (or set_config(''pm.actor_type'', ''system'', true)) in the same transaction first.';
+    END IF;
+END;
+$$;
+
+-- A required data key that no NOT NULL column would catch.
+CREATE FUNCTION pm_required(d jsonb, k text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v text := d ->> k;
+BEGIN
+    IF v IS NULL THEN
+        RAISE EXCEPTION 'data key "%" is missing', k USING ERRCODE = 'not_null_violation';
+    END IF;
+    RETURN v;
+END;
+$$;
+
+-- Called when an update found no row to change: fine if the row exists (the event was already
+-- applied, or a guard ignored it), an error if the stream has no row at all.
+CREATE FUNCTION pm_require_row(e events, p_table regclass) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_exists boolean;
+BEGIN
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE id = $1)', p_table) INTO v_exists
+        USING e.stream_id;
+    IF NOT v_exists THEN
+        RAISE EXCEPTION '% has no row for %/%: the stream does not start with its creation event',
+            p_table, e.stream_type, e.stream_id USING ERRCODE = 'no_data_found';
+    END IF;
+END;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- Projectors, one per stream type
+-- ---------------------------------------------------------------------------------------------
+
+CREATE FUNCTION pm_project_user(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.event_type
+    WHEN 'UserLoggedIn' THEN
+        UPDATE users_projection SET last_login_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserCreated' THEN
+        INSERT INTO users_projection (id, email, password_hash, role, created_at, updated_at,
+                                      session_version, projection_version)
+        VALUES (e.stream_id, e.data ->> 'email', e.data ->> 'password_hash', e.data ->> 'role',
+                e.occurred_at, e.occurred_at, 0, e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'UserEmailChanged' THEN
+        UPDATE users_projection SET email = e.data ->> 'email', updated_at = e.occurred_at,
+                                    projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserPasswordChanged' THEN
+        UPDATE users_projection SET password_hash = e.data ->> 'password_hash',
+                                    session_version = session_version + 1,
+                                    updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserPasswordRehashed' THEN
+        UPDATE users_projection SET password_hash = e.data ->> 'password_hash',
+                                    projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserRoleChanged' THEN
+        UPDATE users_projection SET role = e.data ->> 'role', session_version = session_version + 1,
+                                    updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserDisabled' THEN
+        UPDATE users_projection SET disabled = true, session_version = session_version + 1,
+                                    updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserEnabled' THEN
+        UPDATE users_projection SET disabled = false, updated_at = e.occurred_at,
+                                    projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'UserDeleted' THEN
+        UPDATE users_projection SET is_deleted = true, session_version = session_version + 1,
+                                    updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'users_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_token(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.event_type
+    WHEN 'TokenUsed' THEN
+        UPDATE tokens_projection SET current_uses = current_uses + 1, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'TokenCreated' THEN
+        INSERT INTO tokens_projection (id, value_hash, name, one_time, max_uses, expires_at,
+                                       created_at, created_by, owner_id, projection_version)
+        VALUES (e.stream_id, e.data ->> 'value_hash', e.data ->> 'name',
+                (e.data ->> 'one_time')::boolean, (e.data ->> 'max_uses')::integer,
+                (e.data ->> 'expires_at')::timestamptz, e.occurred_at, e.actor_id,
+                coalesce(e.data ->> 'owner_id',
+                         CASE WHEN e.actor_type IN ('user', 'admin') THEN e.actor_id END),
+                e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'TokenRenamed' THEN
+        UPDATE tokens_projection SET name = e.data ->> 'name', projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'TokenDisabled' THEN
+        UPDATE tokens_projection SET disabled = true, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'TokenEnabled' THEN
+        UPDATE tokens_projection SET disabled = false, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'TokenDeleted' THEN
+        UPDATE tokens_projection SET is_deleted = true, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'tokens_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_device(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_groups text[];
+BEGIN
+    CASE e.event_type
+    WHEN 'DeviceHeartbeat', 'DeviceConnected' THEN
+        -- An empty agent version or host name carries no information: keep the old one.
+        UPDATE devices_projection
+        SET last_seen_at = greatest(last_seen_at, e.occurred_at),
+            agent_version = coalesce(nullif(e.data ->> 'agent_version', ''), agent_version),
+            hostname = coalesce(nullif(e.data ->> 'hostname', ''), hostname),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceLabelSet' THEN
+        UPDATE devices_projection
+        SET labels = labels || jsonb_build_object(pm_required(e.data, 'key'),
+                                                  pm_required(e.data, 'value')),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceDisconnected' THEN
+        UPDATE devices_projection
+        SET last_seen_at = greatest(last_seen_at, e.occurred_at), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceRegistered' THEN
+        -- Upsert: registering an existing id again replaces the certificate and makes the
+        -- device live; labels are merged; the assignment changes only when given.
+        INSERT INTO devices_projection AS d
+            (id, hostname, agent_version, cert_fingerprint, cert_serial, cert_not_after,
+             registered_at, last_seen_at, registration_token_id, labels, assigned_user_id,
+             projection_version)
+        VALUES (e.stream_id, e.data ->> 'hostname', e.data ->> 'agent_version',
+                e.data ->> 'cert_fingerprint', e.data ->> 'cert_serial',
+                (e.data ->> 'cert_not_after')::timestamptz, e.occurred_at, e.occurred_at,
+                e.data ->> 'registration_token_id',
+                coalesce(nullif(e.data -> 'labels', 'null'), '{}'),
+                e.data ->> 'assigned_user_id', e.position)
+        ON CONFLICT (id) DO UPDATE
+        SET hostname = excluded.hostname,
+            agent_version = excluded.agent_version,
+            cert_fingerprint = excluded.cert_fingerprint,
+            cert_serial = excluded.cert_serial,
+            cert_not_after = excluded.cert_not_after,
+            cert_revoked = false,
+            registered_at = excluded.registered_at,
+            last_seen_at = greatest(d.last_seen_at, excluded.last_seen_at),
+            registration_token_id = excluded.registration_token_id,
+            labels = d.labels || excluded.labels,
+            assigned_user_id = coalesce(excluded.assigned_user_id, d.assigned_user_id),
+            is_deleted = false,
+            projection_version = excluded.projection_version
+        WHERE d.projection_version < excluded.projection_version;
+        RETURN;
+    WHEN 'DeviceLabelRemoved' THEN
+        UPDATE devices_projection
+        SET labels = labels - pm_required(e.data, 'key'), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceAssigned' THEN
+        UPDATE devices_projection
+        SET assigned_user_id = pm_required(e.data, 'user_id'), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceUnassigned' THEN
+        UPDATE devices_projection SET assigned_user_id = NULL, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceSyncIntervalSet' THEN
+        UPDATE devices_projection
+        SET sync_interval_minutes = (e.data ->> 'sync_interval_minutes')::integer,
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceCertificateRevoked' THEN
+        UPDATE devices_projection
+        SET cert_revoked = cert_revoked OR cert_serial = pm_required(e.data, 'serial'),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceDeleted' THEN
+        UPDATE devices_projection SET is_deleted = true, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'devices_projection');
+            RETURN;
+        END IF;
+        -- Leave every group. Lock the groups first, in id order, as the group projector does
+        -- (parent before members), then delete, then recount in a new statement so the count
+        -- sees membership changes that concurrent appends committed while we waited.
+        PERFORM 1 FROM device_groups_projection
+        WHERE id IN (SELECT group_id FROM device_group_members_projection WHERE device_id = e.stream_id)
+        ORDER BY id FOR UPDATE;
+        WITH gone AS (
+            DELETE FROM device_group_members_projection WHERE device_id = e.stream_id
+            RETURNING group_id)
+        SELECT array_agg(DISTINCT group_id ORDER BY group_id) INTO v_groups FROM gone;
+        IF v_groups IS NOT NULL THEN
+            PERFORM 1 FROM device_groups_projection WHERE id = ANY (v_groups) ORDER BY id FOR UPDATE;
+            UPDATE device_groups_projection g
+            SET member_count = (SELECT count(*) FROM device_group_members_projection m
+                                WHERE m.group_id = g.id)
+            WHERE g.id = ANY (v_groups);
+        END IF;
+        RETURN;
+    ELSE
+        RETURN;  -- SecurityAlert (an audit record) and unknown types
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'devices_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_action(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_sets text[];
+BEGIN
+    CASE e.event_type
+    WHEN 'ActionCreated' THEN
+        INSERT INTO actions_projection (id, name, description, action_type, desired_state, params,
+                                        timeout_seconds, schedule, created_at, updated_at,
+                                        created_by, projection_version)
+        VALUES (e.stream_id, e.data ->> 'name', e.data ->> 'description',
+                (e.data ->> 'action_type')::integer, (e.data ->> 'desired_state')::integer,
+                e.data -> 'params', (e.data ->> 'timeout_seconds')::integer,
+                nullif(e.data -> 'schedule', 'null'), e.occurred_at, e.occurred_at, e.actor_id,
+                e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'ActionRenamed' THEN
+        UPDATE actions_projection SET name = e.data ->> 'name', updated_at = e.occurred_at,
+                                      projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionDescriptionUpdated' THEN
+        UPDATE actions_projection SET description = e.data ->> 'description',
+                                      updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionParamsUpdated' THEN
+        -- The old signature covers the old params: clear it until ActionSigned.
+        UPDATE actions_projection
+        SET params = e.data -> 'params',
+            timeout_seconds = coalesce((e.data ->> 'timeout_seconds')::integer, timeout_seconds),
+            desired_state = coalesce((e.data ->> 'desired_state')::integer, desired_state),
+            schedule = CASE WHEN e.data ? 'schedule' THEN nullif(e.data -> 'schedule', 'null')
+                            ELSE schedule END,
+            signature = NULL,
+            params_canonical = NULL,
+            updated_at = e.occurred_at,
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionSigned' THEN
+        UPDATE actions_projection
+        SET signature = decode(pm_required(e.data, 'signature'), 'base64'),
+            params_canonical = decode(pm_required(e.data, 'params_canonical'), 'base64'),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionDeleted' THEN
+        UPDATE actions_projection SET is_deleted = true, updated_at = e.occurred_at,
+                                      projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'actions_projection');
+            RETURN;
+        END IF;
+        -- Leave every set: lock, delete, recount (see DeviceDeleted).
+        PERFORM 1 FROM action_sets_projection
+        WHERE id IN (SELECT set_id FROM action_set_members_projection WHERE action_id = e.stream_id)
+        ORDER BY id FOR UPDATE;
+        WITH gone AS (
+            DELETE FROM action_set_members_projection WHERE action_id = e.stream_id
+            RETURNING set_id)
+        SELECT array_agg(DISTINCT set_id ORDER BY set_id) INTO v_sets FROM gone;
+        IF v_sets IS NOT NULL THEN
+            PERFORM 1 FROM action_sets_projection WHERE id = ANY (v_sets) ORDER BY id FOR UPDATE;
+            UPDATE action_sets_projection s
+            SET member_count = (SELECT count(*) FROM action_set_members_projection m
+                                WHERE m.set_id = s.id)
+            WHERE s.id = ANY (v_sets);
+        END IF;
+        RETURN;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'actions_projection');
+    END IF;
+END;
+$$;
+
+-- Member events lock and version the parent first (the guard), then change the member rows,
+-- then recount in a new statement, which sees every membership change committed before the
+-- parent's lock was granted.
+CREATE FUNCTION pm_project_action_set(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_defs text[];
+BEGIN
+    CASE e.event_type
+    WHEN 'ActionSetCreated' THEN
+        INSERT INTO action_sets_projection (id, name, description, created_at, updated_at,
+                                            created_by, projection_version)
+        VALUES (e.stream_id, e.data ->> 'name', e.data ->> 'description', e.occurred_at,
+                e.occurred_at, e.actor_id, e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'ActionSetRenamed' THEN
+        UPDATE action_sets_projection SET name = e.data ->> 'name', updated_at = e.occurred_at,
+                                          projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionSetDescriptionUpdated' THEN
+        UPDATE action_sets_projection SET description = e.data ->> 'description',
+                                          updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'ActionSetMemberAdded', 'ActionSetMemberRemoved', 'ActionSetMemberReordered' THEN
+        UPDATE action_sets_projection SET updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'action_sets_projection');
+            RETURN;
+        END IF;
+        IF e.event_type = 'ActionSetMemberAdded' THEN
+            INSERT INTO action_set_members_projection (set_id, action_id, sort_order, added_at,
+                                                       projection_version)
+            VALUES (e.stream_id, e.data ->> 'action_id', (e.data ->> 'sort_order')::integer,
+                    e.occurred_at, e.position)
+            ON CONFLICT (set_id, action_id) DO UPDATE
+            SET sort_order = excluded.sort_order, projection_version = excluded.projection_version;
+        ELSIF e.event_type = 'ActionSetMemberRemoved' THEN
+            DELETE FROM action_set_members_projection
+            WHERE set_id = e.stream_id AND action_id = pm_required(e.data, 'action_id');
+        ELSE
+            UPDATE action_set_members_projection
+            SET sort_order = (e.data ->> 'sort_order')::integer, projection_version = e.position
+            WHERE set_id = e.stream_id AND action_id = pm_required(e.data, 'action_id');
+            RETURN;
+        END IF;
+        UPDATE action_sets_projection
+        SET member_count = (SELECT count(*) FROM action_set_members_projection WHERE set_id = e.stream_id)
+        WHERE id = e.stream_id;
+        RETURN;
+    WHEN 'ActionSetDeleted' THEN
+        UPDATE action_sets_projection SET is_deleted = true, member_count = 0,
+                                          updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'action_sets_projection');
+            RETURN;
+        END IF;
+        DELETE FROM action_set_members_projection WHERE set_id = e.stream_id;
+        -- Leave every definition: lock, delete, recount (see DeviceDeleted).
+        PERFORM 1 FROM definitions_projection
+        WHERE id IN (SELECT definition_id FROM definition_members_projection
+                     WHERE action_set_id = e.stream_id)
+        ORDER BY id FOR UPDATE;
+        WITH gone AS (
+            DELETE FROM definition_members_projection WHERE action_set_id = e.stream_id
+            RETURNING definition_id)
+        SELECT array_agg(DISTINCT definition_id ORDER BY definition_id) INTO v_defs FROM gone;
+        IF v_defs IS NOT NULL THEN
+            PERFORM 1 FROM definitions_projection WHERE id = ANY (v_defs) ORDER BY id FOR UPDATE;
+            UPDATE definitions_projection df
+            SET member_count = (SELECT count(*) FROM definition_members_projection m
+                                WHERE m.definition_id = df.id)
+            WHERE df.id = ANY (v_defs);
+        END IF;
+        RETURN;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'action_sets_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_definition(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.event_type
+    WHEN 'DefinitionCreated' THEN
+        INSERT INTO definitions_projection (id, name, description, created_at, updated_at,
+                                            created_by, projection_version)
+        VALUES (e.stream_id, e.data ->> 'name', e.data ->> 'description', e.occurred_at,
+                e.occurred_at, e.actor_id, e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'DefinitionRenamed' THEN
+        UPDATE definitions_projection SET name = e.data ->> 'name', updated_at = e.occurred_at,
+                                          projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DefinitionDescriptionUpdated' THEN
+        UPDATE definitions_projection SET description = e.data ->> 'description',
+                                          updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DefinitionMemberAdded', 'DefinitionMemberRemoved', 'DefinitionMemberReordered' THEN
+        UPDATE definitions_projection SET updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'definitions_projection');
+            RETURN;
+        END IF;
+        IF e.event_type = 'DefinitionMemberAdded' THEN
+            INSERT INTO definition_members_projection (definition_id, action_set_id, sort_order,
+                                                       added_at, projection_version)
+            VALUES (e.stream_id, e.data ->> 'action_set_id', (e.data ->> 'sort_order')::integer,
+                    e.occurred_at, e.position)
+            ON CONFLICT (definition_id, action_set_id) DO UPDATE
+            SET sort_order = excluded.sort_order, projection_version = excluded.projection_version;
+        ELSIF e.event_type = 'DefinitionMemberRemoved' THEN
+            DELETE FROM definition_members_projection
+            WHERE definition_id = e.stream_id AND action_set_id = pm_required(e.data, 'action_set_id');
+        ELSE
+            UPDATE definition_members_projection
+            SET sort_order = (e.data ->> 'sort_order')::integer, projection_version = e.position
+            WHERE definition_id = e.stream_id AND action_set_id = pm_required(e.data, 'action_set_id');
+            RETURN;
+        END IF;
+        UPDATE definitions_projection
+        SET member_count = (SELECT count(*) FROM definition_members_projection
+                            WHERE definition_id = e.stream_id)
+        WHERE id = e.stream_id;
+        RETURN;
+    WHEN 'DefinitionDeleted' THEN
+        UPDATE definitions_projection SET is_deleted = true, member_count = 0,
+                                          updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF FOUND THEN
+            DELETE FROM definition_members_projection WHERE definition_id = e.stream_id;
+            RETURN;
+        END IF;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'definitions_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_device_group(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_dynamic boolean;
+BEGIN
+    CASE e.event_type
+    WHEN 'DeviceGroupMembershipEvaluated', 'DeviceGroupMemberAdded', 'DeviceGroupMemberRemoved' THEN
+        UPDATE device_groups_projection SET updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+        RETURNING is_dynamic INTO v_dynamic;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'device_groups_projection');
+            RETURN;
+        END IF;
+        -- Static groups take manual members only; dynamic groups only the evaluator's result.
+        IF e.event_type = 'DeviceGroupMembershipEvaluated' THEN
+            IF NOT v_dynamic THEN
+                RETURN;
+            END IF;
+            DELETE FROM device_group_members_projection
+            WHERE group_id = e.stream_id
+              AND device_id IN (SELECT jsonb_array_elements_text(coalesce(e.data -> 'removed', '[]')));
+            INSERT INTO device_group_members_projection (group_id, device_id, added_at,
+                                                         projection_version)
+            SELECT e.stream_id, x, e.occurred_at, e.position
+            FROM jsonb_array_elements_text(coalesce(e.data -> 'added', '[]')) AS x
+            ON CONFLICT (group_id, device_id) DO NOTHING;
+        ELSIF v_dynamic THEN
+            RETURN;
+        ELSIF e.event_type = 'DeviceGroupMemberAdded' THEN
+            INSERT INTO device_group_members_projection (group_id, device_id, added_at,
+                                                         projection_version)
+            VALUES (e.stream_id, e.data ->> 'device_id', e.occurred_at, e.position)
+            ON CONFLICT (group_id, device_id) DO NOTHING;
+        ELSE
+            DELETE FROM device_group_members_projection
+            WHERE group_id = e.stream_id AND device_id = pm_required(e.data, 'device_id');
+        END IF;
+        UPDATE device_groups_projection
+        SET member_count = (SELECT count(*) FROM device_group_members_projection
+                            WHERE group_id = e.stream_id)
+        WHERE id = e.stream_id;
+        RETURN;
+    WHEN 'DeviceGroupCreated' THEN
+        INSERT INTO device_groups_projection (id, name, description, is_dynamic, dynamic_query,
+                                              created_at, updated_at, created_by,
+                                              projection_version)
+        VALUES (e.stream_id, e.data ->> 'name', e.data ->> 'description',
+                (e.data ->> 'is_dynamic')::boolean, e.data ->> 'dynamic_query', e.occurred_at,
+                e.occurred_at, e.actor_id, e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'DeviceGroupRenamed' THEN
+        UPDATE device_groups_projection SET name = e.data ->> 'name', updated_at = e.occurred_at,
+                                            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceGroupDescriptionUpdated' THEN
+        UPDATE device_groups_projection SET description = e.data ->> 'description',
+                                            updated_at = e.occurred_at,
+                                            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceGroupSyncIntervalSet' THEN
+        UPDATE device_groups_projection
+        SET sync_interval_minutes = (e.data ->> 'sync_interval_minutes')::integer,
+            updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceGroupQueryUpdated' THEN
+        -- A group that is dynamic after the update loses all members: they were static
+        -- members or the result of another query. The evaluator's next
+        -- DeviceGroupMembershipEvaluated fills it again.
+        UPDATE device_groups_projection
+        SET is_dynamic = (e.data ->> 'is_dynamic')::boolean,
+            dynamic_query = e.data ->> 'dynamic_query',
+            updated_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+        RETURNING is_dynamic INTO v_dynamic;
+        IF FOUND THEN
+            IF v_dynamic THEN
+                DELETE FROM device_group_members_projection WHERE group_id = e.stream_id;
+                UPDATE device_groups_projection SET member_count = 0 WHERE id = e.stream_id;
+            END IF;
+            RETURN;
+        END IF;
+    WHEN 'DeviceGroupDeleted' THEN
+        UPDATE device_groups_projection SET is_deleted = true, member_count = 0,
+                                            updated_at = e.occurred_at,
+                                            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF FOUND THEN
+            DELETE FROM device_group_members_projection WHERE group_id = e.stream_id;
+            RETURN;
+        END IF;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'device_groups_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_assignment(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.event_type
+    WHEN 'AssignmentCreated' THEN
+        INSERT INTO assignments_projection (id, source_type, source_id, target_type, target_id,
+                                            mode, sort_order, created_at, created_by,
+                                            projection_version)
+        VALUES (e.stream_id, e.data ->> 'source_type', e.data ->> 'source_id',
+                e.data ->> 'target_type', e.data ->> 'target_id', (e.data ->> 'mode')::integer,
+                coalesce((e.data ->> 'sort_order')::integer, 0), e.occurred_at, e.actor_id,
+                e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'AssignmentModeChanged' THEN
+        UPDATE assignments_projection SET mode = (e.data ->> 'mode')::integer,
+                                          projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'AssignmentDeleted' THEN
+        UPDATE assignments_projection SET is_deleted = true, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'assignments_projection');
+    END IF;
+END;
+$$;
+
+-- Execution status is a guarded state machine:
+--   pending -> dispatched -> running -> success | failed | timeout | skipped
+--   pending | dispatched -> expired
+-- Steps may be skipped forwards (a result can arrive without ExecutionStarted); a finished
+-- execution (success, failed, timeout, skipped, expired) never changes again, and nothing moves
+-- back to pending/dispatched. A dispatched execution may be dispatched again (re-sent on
+-- reconnect): dispatched_at then records the latest send. An event the guard refuses leaves the
+-- row untouched, projection_version included.
+CREATE FUNCTION pm_project_execution(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.event_type
+    WHEN 'OutputChunk' THEN
+        INSERT INTO execution_output_projection (execution_id, sequence, stream, data, created_at,
+                                                 projection_version)
+        VALUES (e.stream_id, (e.data ->> 'sequence')::bigint, e.data ->> 'stream',
+                e.data ->> 'data', e.occurred_at, e.position)
+        ON CONFLICT DO NOTHING;
+        RETURN;
+    WHEN 'ExecutionCreated' THEN
+        INSERT INTO executions_projection (id, device_id, action_id, action_type, desired_state,
+                                           params, timeout_seconds, status, created_at,
+                                           expires_at, created_by_type, created_by_id,
+                                           projection_version)
+        VALUES (e.stream_id, e.data ->> 'device_id', e.data ->> 'action_id',
+                (e.data ->> 'action_type')::integer, (e.data ->> 'desired_state')::integer,
+                e.data -> 'params', (e.data ->> 'timeout_seconds')::integer, 'pending',
+                e.occurred_at, (e.data ->> 'expires_at')::timestamptz, e.actor_type, e.actor_id,
+                e.position)
+        ON CONFLICT (id) DO NOTHING;
+        RETURN;
+    WHEN 'ExecutionDispatched' THEN
+        UPDATE executions_projection
+        SET status = 'dispatched', dispatched_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+          AND status IN ('pending', 'dispatched');
+    WHEN 'ExecutionStarted' THEN
+        UPDATE executions_projection
+        SET status = 'running', started_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+          AND status IN ('pending', 'dispatched');
+    WHEN 'ExecutionCompleted', 'ExecutionFailed', 'ExecutionTimedOut' THEN
+        UPDATE executions_projection
+        SET status = CASE e.event_type WHEN 'ExecutionCompleted' THEN 'success'
+                                       WHEN 'ExecutionFailed' THEN 'failed'
+                                       ELSE 'timeout' END,
+            completed_at = coalesce((e.data ->> 'completed_at')::timestamptz, e.occurred_at),
+            duration_ms = (e.data ->> 'duration_ms')::bigint,
+            error = e.data ->> 'error',
+            output = nullif(e.data -> 'output', 'null'),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+          AND status IN ('pending', 'dispatched', 'running');
+    WHEN 'ExecutionSkipped' THEN
+        UPDATE executions_projection
+        SET status = 'skipped', completed_at = e.occurred_at, error = e.data ->> 'reason',
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+          AND status IN ('pending', 'dispatched', 'running');
+    WHEN 'ExecutionExpired' THEN
+        UPDATE executions_projection
+        SET status = 'expired', completed_at = e.occurred_at, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position
+          AND status IN ('pending', 'dispatched');
+    ELSE
+        RETURN;
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'executions_projection');
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_user_selection(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF e.event_type = 'UserSelectionChanged' THEN
+        INSERT INTO user_selections_projection AS s (id, device_id, source_type, source_id,
+                                                     selected, updated_at, created_by,
+                                                     projection_version)
+        VALUES (e.stream_id, e.data ->> 'device_id', e.data ->> 'source_type',
+                e.data ->> 'source_id', (e.data ->> 'selected')::boolean, e.occurred_at,
+                e.actor_id, e.position)
+        ON CONFLICT (device_id, source_type, source_id) DO UPDATE
+        SET selected = excluded.selected, updated_at = excluded.updated_at,
+            projection_version = excluded.projection_version
+        WHERE s.projection_version < excluded.projection_version;
+    END IF;
+END;
+$$;
+
+CREATE FUNCTION pm_project_event(e events) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    CASE e.stream_type
+    WHEN 'execution' THEN PERFORM pm_project_execution(e);
+    WHEN 'device' THEN PERFORM pm_project_device(e);
+    WHEN 'user' THEN PERFORM pm_project_user(e);
+    WHEN 'token' THEN PERFORM pm_project_token(e);
+    WHEN 'action' THEN PERFORM pm_project_action(e);
+    WHEN 'action_set' THEN PERFORM pm_project_action_set(e);
+    WHEN 'definition' THEN PERFORM pm_project_definition(e);
+    WHEN 'device_group' THEN PERFORM pm_project_device_group(e);
+    WHEN 'assignment' THEN PERFORM pm_project_assignment(e);
+    WHEN 'user_selection' THEN PERFORM pm_project_user_selection(e);
+    ELSE NULL;  -- unknown stream types are stored, not projected
+    END CASE;
+END;
+$$;
+
+-- ---------------------------------------------------------------------------------------------
+-- The live path: one statement-level trigger per INSERT, however many events it carries
+-- ---------------------------------------------------------------------------------------------
+
+-- Re-raises a projector error naming the event, keeping SQLSTATE and constraint name (the C++
+-- side maps 23505 + `<table>_<what>_key` to already_exists, 40P01/40001 to a retry).
+CREATE FUNCTION pm_raise_projection_error(e events, p_sqlstate text, p_message text,
+                                          p_detail text, p_hint text, p_constraint text,
+                                          p_table text, p_schema text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_detail text := concat_ws(E'\n', nullif(p_detail, ''),
+                               'hint: ' || nullif(p_hint, ''),
+                               format('event %s appended by %s/%s', e.event_id, e.actor_type,
+                                      e.actor_id));
+BEGIN
+    IF coalesce(p_constraint, '') <> '' THEN
+        RAISE EXCEPTION 'projection of % (%/% version %, position %) failed: %',
+            e.event_type, e.stream_type, e.stream_id, e.stream_version, e.position, p_message
+            USING ERRCODE = p_sqlstate, CONSTRAINT = p_constraint, TABLE = p_table,
+                  SCHEMA = p_schema, DETAIL = v_detail;
+    ELSE
+        RAISE EXCEPTION 'projection of % (%/% version %, position %) failed: %',
+            e.event_type, e.stream_type, e.stream_id, e.stream_version, e.position, p_message
+            USING ERRCODE = p_sqlstate, DETAIL = v_detail;
+    END IF;
+END;
+$$;
+
+-- One exception block around the whole batch (one subtransaction per INSERT, not per event).
+CREATE FUNCTION pm_events_project() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    r events;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+    v_constraint text;
+    v_table text;
+    v_schema text;
+BEGIN
+    PERFORM pm_require_writer();
+    BEGIN
+        FOR r IN SELECT * FROM new_events ORDER BY position LOOP
+            PERFORM pm_project_event(r);
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                v_constraint = CONSTRAINT_NAME, v_table = TABLE_NAME,
+                                v_schema = SCHEMA_NAME;
+        PERFORM pm_raise_projection_error(r, v_sqlstate, v_message, v_detail, v_hint,
+                                          v_constraint, v_table, v_schema);
+    END;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER events_project AFTER INSERT ON events
+    REFERENCING NEW TABLE AS new_events
+    FOR EACH STATEMENT EXECUTE FUNCTION pm_events_project();
+
+-- ---------------------------------------------------------------------------------------------
+-- Rebuild: truncate, then replay events through the same pm_project_event
+-- ---------------------------------------------------------------------------------------------
+--
+-- Order: by position. Within a stream that is version order (see the top of this file), and it
+-- is the order the projection_version guards assume. (transaction_id, position) is NOT safe
+-- here: a group-commit transaction gets its xid at its first write, may then wait for another
+-- transaction's lock on a stream row and append that stream's next version after the other
+-- commits, so a smaller xid can hold a later version of the same stream.
+--
+-- Rebuild groups: stream types whose events write each other's tables must be truncated and
+-- replayed together, interleaved by position, or a cross-stream effect is applied to a state it
+-- never met (e.g. replaying DeviceDeleted alone would delete a membership added after the
+-- device was registered again):
+--   device + device_group            (DeviceDeleted leaves groups)
+--   action + action_set + definition (ActionDeleted leaves sets, ActionSetDeleted leaves
+--                                     definitions)
+-- every other stream type alone.
+CREATE FUNCTION pm_projection_catalogue()
+RETURNS TABLE (stream_type text, rebuild_group text, tables text[])
+LANGUAGE sql IMMUTABLE AS $$
+    VALUES ('user', 'user', ARRAY['users_projection']),
+           ('token', 'token', ARRAY['tokens_projection']),
+           ('device', 'device', ARRAY['devices_projection']),
+           ('device_group', 'device',
+                ARRAY['device_groups_projection', 'device_group_members_projection']),
+           ('action', 'action', ARRAY['actions_projection']),
+           ('action_set', 'action',
+                ARRAY['action_sets_projection', 'action_set_members_projection']),
+           ('definition', 'action',
+                ARRAY['definitions_projection', 'definition_members_projection']),
+           ('assignment', 'assignment', ARRAY['assignments_projection']),
+           ('execution', 'execution',
+                ARRAY['executions_projection', 'execution_output_projection']),
+           ('user_selection', 'user_selection', ARRAY['user_selections_projection'])
+$$;
+
+-- The stream types to rebuild for a request: NULL = all; otherwise the requested types plus
+-- the rest of their rebuild groups. An unknown name is an error.
+CREATE FUNCTION pm_rebuild_set(p_stream_types text[]) RETURNS text[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_unknown text;
+    v_types text[];
+BEGIN
+    SELECT string_agg(quote_literal(t), ', ') INTO v_unknown
+    FROM unnest(p_stream_types) AS t
+    WHERE t IS NULL OR t NOT IN (SELECT c.stream_type FROM pm_projection_catalogue() c);
+    IF v_unknown IS NOT NULL THEN
+        RAISE EXCEPTION 'unknown stream type(s) %', v_unknown
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Known: ' || (SELECT string_agg(stream_type, ', ') FROM pm_projection_catalogue());
+    END IF;
+    SELECT array_agg(c.stream_type ORDER BY c.stream_type) INTO v_types
+    FROM pm_projection_catalogue() c
+    WHERE p_stream_types IS NULL
+       OR c.rebuild_group IN (SELECT r.rebuild_group FROM pm_projection_catalogue() r
+                              WHERE r.stream_type = ANY (p_stream_types));
+    RETURN coalesce(v_types, '{}');
+END;
+$$;
+
+-- Empties the projection tables of the given stream types (with their rebuild groups) and
+-- returns the stream types to replay. Takes ACCESS EXCLUSIVE locks on those tables until the
+-- transaction ends, so readers and appends of those types wait for the rebuild to commit.
+CREATE FUNCTION pm_truncate_projections(p_stream_types text[] DEFAULT NULL)
+RETURNS text[] LANGUAGE plpgsql AS $$
+DECLARE
+    v_types text[] := pm_rebuild_set(p_stream_types);
+    v_tables text;
+BEGIN
+    PERFORM pm_require_writer();
+    SELECT string_agg(quote_ident(t), ', ') INTO v_tables
+    FROM pm_projection_catalogue() c, unnest(c.tables) AS t
+    WHERE c.stream_type = ANY (v_types);
+    IF v_tables IS NOT NULL THEN
+        EXECUTE 'TRUNCATE ' || v_tables;
+    END IF;
+    RETURN v_types;
+END;
+$$;
+
+-- Replays up to p_max_count events with position > p_after_position (of the given stream
+-- types; NULL = all) in position order. Returns the last position replayed (p_after_position
+-- when none) and how many were replayed; fewer than p_max_count means the end was reached.
+-- Call it repeatedly in the transaction that truncated, to show progress.
+CREATE FUNCTION pm_replay_events(p_after_position bigint, p_max_count integer,
+                                 p_stream_types text[] DEFAULT NULL)
+RETURNS TABLE (last_position bigint, replayed integer) LANGUAGE plpgsql AS $$
+DECLARE
+    r events;
+    v_count integer := 0;
+    v_last bigint := p_after_position;
+    v_sqlstate text;
+    v_message text;
+    v_detail text;
+    v_hint text;
+    v_constraint text;
+    v_table text;
+    v_schema text;
+BEGIN
+    PERFORM pm_require_writer();
+    BEGIN
+        FOR r IN SELECT * FROM events ev
+                 WHERE ev.position > p_after_position
+                   AND (p_stream_types IS NULL OR ev.stream_type = ANY (p_stream_types))
+                 ORDER BY ev.position
+                 LIMIT p_max_count
+        LOOP
+            PERFORM pm_project_event(r);
+            v_count := v_count + 1;
+            v_last := r.position;
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS v_sqlstate = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT,
+                                v_detail = PG_EXCEPTION_DETAIL, v_hint = PG_EXCEPTION_HINT,
+                                v_constraint = CONSTRAINT_NAME, v_table = TABLE_NAME,
+                                v_schema = SCHEMA_NAME;
+        PERFORM pm_raise_projection_error(r, v_sqlstate, v_message, v_detail, v_hint,
+                                          v_constraint, v_table, v_schema);
+    END;
+    last_position := v_last;
+    replayed := v_count;
+    RETURN NEXT;
+END;
+$$;
+
+-- Rebuilds the projections of the given stream types (NULL = all; each with its rebuild group)
+-- in the calling transaction and returns the number of events replayed. An error rolls the
+-- whole rebuild back.
+CREATE FUNCTION pm_rebuild_projections(p_tables text[] DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_types text[] := pm_truncate_projections(p_tables);
+    v_last bigint := 0;
+    v_count integer;
+    v_total bigint := 0;
+BEGIN
+    LOOP
+        SELECT r.last_position, r.replayed INTO v_last, v_count
+        FROM pm_replay_events(v_last, 10000, v_types) r;
+        v_total := v_total + v_count;
+        EXIT WHEN v_count < 10000;
+    END LOOP;
+    RETURN v_total;
+END;
+$$;

@@ -1,0 +1,217 @@
+#include "eventstore/appender.hpp"
+
+#include <fmt/format.h>
+
+#include "eventstore/rows.hpp"
+
+namespace pm::eventstore {
+namespace {
+
+constexpr int kDeadlockRetries = 3;
+
+// ULID bytes in UUID text form: time-ordered ids keep the event_id index compact.
+std::string uuid_text(const Ulid& id) {
+    const auto& b = id.bytes();
+    return fmt::format(
+        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
+        "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
+        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+        b[14], b[15]);
+}
+
+}  // namespace
+
+EventStore::Appender::Appender(std::string url, const Clock& clock, AppenderOptions options)
+    : url_(std::move(url)), clock_(clock), options_(std::move(options)), ids_(clock) {
+    if (options_.writers == 0) {
+        options_.writers = 1;
+    }
+    if (options_.max_batch_events == 0) {
+        options_.max_batch_events = 1;
+    }
+    for (std::size_t i = 0; i < options_.writers; ++i) {
+        writers_.emplace_back([this] { writer_loop(); });
+    }
+}
+
+EventStore::Appender::~Appender() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    queued_.notify_all();
+    for (auto& w : writers_) {
+        w.join();
+    }
+}
+
+std::future<AppendResult> EventStore::Appender::submit(StreamId stream, ExpectedVersion expected,
+                                                       std::vector<NewEvent> events,
+                                                       db::Actor actor) {
+    auto request = std::make_unique<Request>(
+        Request{std::move(stream), expected, std::move(events), std::move(actor), {}});
+    auto future = request->promise.get_future();
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            throw std::logic_error("append after the event store began shutting down");
+        }
+        queue_.push_back(std::move(request));
+    }
+    queued_.notify_one();
+    return future;
+}
+
+AppenderStats EventStore::Appender::stats() const {
+    return {appends_.load(), events_.load(), transactions_.load(), conflicts_.load(),
+            isolated_retries_.load()};
+}
+
+EventStore::Appender::Batch EventStore::Appender::take_batch() {
+    std::unique_lock lock(mutex_);
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    Batch batch;
+    std::size_t events = 0;
+    auto take = [&] {
+        while (!queue_.empty() &&
+               (batch.empty() || events + queue_.front()->events.size() <= options_.max_batch_events)) {
+            events += queue_.front()->events.size();
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
+    };
+    take();
+    if (!batch.empty() && options_.max_wait.count() > 0 && events < options_.max_batch_events &&
+        !stopping_) {
+        // Linger briefly so callers arriving together share one commit.
+        queued_.wait_for(lock, options_.max_wait, [&] {
+            return stopping_ || (!queue_.empty() &&
+                                 events + queue_.front()->events.size() > options_.max_batch_events);
+        });
+        take();
+    }
+    return batch;
+}
+
+void EventStore::Appender::writer_loop() {
+    std::unique_ptr<db::Connection> conn;
+    for (;;) {
+        auto batch = take_batch();
+        if (batch.empty()) {
+            return;  // stopping, and nothing left to write
+        }
+        run(conn, batch);
+    }
+}
+
+void EventStore::Appender::fail(Request& request, const db::DatabaseError& error) {
+    ++appends_;
+    if (error.is_unique_violation()) {
+        request.promise.set_exception(
+            std::make_exception_ptr(AlreadyExists(error.what(), error.constraint())));
+    } else {
+        request.promise.set_exception(std::make_exception_ptr(error));
+    }
+}
+
+void EventStore::Appender::run(std::unique_ptr<db::Connection>& conn, Batch& batch) {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            if (!conn || !conn->is_open()) {
+                conn = std::make_unique<db::Connection>(url_);
+            }
+            append_batch(*conn, batch);
+            return;
+        } catch (const db::DatabaseError& e) {
+            if (e.is_connection_failure()) {
+                conn.reset();
+                // Whether the last transaction committed is unknown: say so, do not guess.
+                const db::DatabaseError ambiguous(
+                    std::string(e.what()) + "; the append may or may not have been stored: "
+                                            "read the stream before retrying",
+                    e.sqlstate());
+                for (auto& r : batch) {
+                    fail(*r, ambiguous);
+                }
+                return;
+            }
+            if (e.is_retryable() && attempt < kDeadlockRetries) {
+                continue;
+            }
+            if (batch.size() > 1) {
+                // One caller's events broke the transaction; run each alone so only it fails.
+                ++isolated_retries_;
+                for (auto& r : batch) {
+                    Batch single;
+                    single.push_back(std::move(r));
+                    run(conn, single);
+                }
+                return;
+            }
+            fail(*batch.front(), e);
+            return;
+        }
+    }
+}
+
+void EventStore::Appender::append_batch(db::Connection& conn, Batch& batch) {
+    std::vector<std::string> stream_types, stream_ids, expected, counts, actor_types, actor_ids;
+    std::vector<std::string> callers, event_ids, event_types, data, metadata;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const Request& r = *batch[i];
+        stream_types.push_back(r.stream.type);
+        stream_ids.push_back(r.stream.id);
+        expected.push_back(std::to_string(r.expected.encoded()));
+        counts.push_back(std::to_string(r.events.size()));
+        actor_types.push_back(std::string(db::to_string(r.actor.type)));
+        actor_ids.push_back(r.actor.id);
+        for (const auto& e : r.events) {
+            callers.push_back(std::to_string(i + 1));
+            event_ids.push_back(uuid_text(ids_.next()));
+            event_types.push_back(e.type);
+            data.push_back(boost::json::serialize(e.data));
+            metadata.push_back(boost::json::serialize(e.metadata));
+        }
+    }
+    const auto result = conn.exec(
+        "SELECT caller, first_version, actual_version, last_position FROM pm_append_batch("
+        "$1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[], "
+        "$7::integer[], $8::uuid[], $9::text[], $10::jsonb[], $11::jsonb[], $12::timestamptz)",
+        {detail::array_literal(stream_types), detail::array_literal(stream_ids),
+         detail::array_literal(expected), detail::array_literal(counts),
+         detail::array_literal(actor_types), detail::array_literal(actor_ids),
+         detail::array_literal(callers), detail::array_literal(event_ids),
+         detail::array_literal(event_types), detail::array_literal(data),
+         detail::array_literal(metadata), detail::timestamp_literal(clock_.now())});
+    ++transactions_;
+
+    std::int64_t last_position = 0;
+    for (int row = 0; row < result.rows(); ++row) {
+        Request& r = *batch[static_cast<std::size_t>(result.int64(row, 0) - 1)];
+        ++appends_;
+        if (result.is_null(row, 1)) {
+            ++conflicts_;
+            r.promise.set_exception(std::make_exception_ptr(VersionConflict(
+                r.stream, r.expected, static_cast<std::int32_t>(result.int64(row, 2)))));
+            continue;
+        }
+        AppendResult out;
+        out.first_version = static_cast<std::int32_t>(result.int64(row, 1));
+        out.last_version = static_cast<std::int32_t>(result.int64(row, 2));
+        out.last_position = result.int64(row, 3);
+        last_position = std::max(last_position, out.last_position);
+        events_ += r.events.size();
+        r.promise.set_value(out);
+    }
+    if (last_position > 0) {
+        try {
+            // The wake-up hint goes after the commit, in its own transaction, which does not
+            // wait for a disk flush; listeners read the events from the table.
+            conn.exec("SELECT pg_notify($1, $2)", {options_.notify_channel, std::to_string(last_position)});
+        } catch (const db::DatabaseError&) {
+            // Only a hint: subscribers also poll and catch up on reconnect.
+        }
+    }
+}
+
+}  // namespace pm::eventstore

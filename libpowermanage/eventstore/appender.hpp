@@ -1,0 +1,65 @@
+#pragma once
+
+// The group-commit appender behind EventStore::append: callers queue requests, writer threads
+// take whatever has queued and append it in one transaction through pm_append_batch().
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/common/ulid.hpp>
+#include <powermanage/db/connection.hpp>
+#include <powermanage/eventstore/event_store.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace pm::eventstore {
+
+class EventStore::Appender {
+public:
+    Appender(std::string url, const Clock& clock, AppenderOptions options);
+    ~Appender();
+
+    std::future<AppendResult> submit(StreamId stream, ExpectedVersion expected,
+                                     std::vector<NewEvent> events, db::Actor actor);
+    AppenderStats stats() const;
+
+private:
+    struct Request {
+        StreamId stream;
+        ExpectedVersion expected;
+        std::vector<NewEvent> events;
+        db::Actor actor;
+        std::promise<AppendResult> promise;
+    };
+    using Batch = std::vector<std::unique_ptr<Request>>;
+
+    void writer_loop();
+    Batch take_batch();
+    void run(std::unique_ptr<db::Connection>& conn, Batch& batch);
+    void append_batch(db::Connection& conn, Batch& batch);
+    void fail(Request& request, const db::DatabaseError& error);
+
+    std::string url_;
+    const Clock& clock_;
+    AppenderOptions options_;
+    UlidGenerator ids_;
+
+    std::mutex mutex_;
+    std::condition_variable queued_;
+    std::deque<std::unique_ptr<Request>> queue_;
+    bool stopping_ = false;
+    std::vector<std::thread> writers_;
+
+    std::atomic<std::uint64_t> appends_{0};
+    std::atomic<std::uint64_t> events_{0};
+    std::atomic<std::uint64_t> transactions_{0};
+    std::atomic<std::uint64_t> conflicts_{0};
+    std::atomic<std::uint64_t> isolated_retries_{0};
+};
+
+}  // namespace pm::eventstore

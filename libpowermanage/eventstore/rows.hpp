@@ -1,0 +1,33 @@
+#pragma once
+
+// Reading events out of result rows, and the SQL text helpers the store shares.
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/db/connection.hpp>
+#include <powermanage/eventstore/types.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pm::eventstore::detail {
+
+/// The column list every event read selects, in the order event_from_row() expects.
+extern const char* const kEventColumns;
+
+/// One event from row `row` of a result selected with kEventColumns.
+RecordedEvent event_from_row(const db::Result& result, int row);
+
+/// Up to `limit` events after `after` in commit-safe order (see EventStore::read_all).
+std::vector<RecordedEvent> read_all(db::Connection& conn, Position after, std::size_t limit);
+
+/// A PostgreSQL array literal of text elements, quoted and escaped: {"a","b\"c"}.
+std::string array_literal(const std::vector<std::string>& elements);
+
+/// A timestamptz literal in UTC with microseconds: "2026-11-26 22:30:00.123456+00".
+std::string timestamp_literal(Clock::TimePoint t);
+
+/// Microseconds since the epoch, as read back with `extract(epoch ...)`.
+Clock::TimePoint time_from_micros(std::int64_t micros);
+
+}  // namespace pm::eventstore::detail
