@@ -462,7 +462,7 @@ COMMIT;
 
 BEGIN;
 SELECT pm_set_actor('device', 'D2');
-SELECT pg_temp.eq(pg_temp.visible(), 'actions=4 assignments=1 definition_members=1 definitions=3 devices=1 executions=1 selections=1 set_members=1 sets=3',
+SELECT pg_temp.eq(pg_temp.visible(), 'actions=4 assignments=2 definition_members=1 definitions=3 devices=1 executions=1 selections=1 set_members=1 sets=3',
     'device D2 sees');
 COMMIT;
 
