@@ -89,6 +89,8 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()))
     if (conn_ == nullptr) {
         throw DatabaseError("out of memory connecting to PostgreSQL", "");
     }
+    // NOTICEs (e.g. "already exists, skipping") are for people at psql, not for our stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_) != CONNECTION_OK) {
         const std::string reason = trimmed(PQerrorMessage(conn_));
         PQfinish(conn_);
@@ -115,6 +117,10 @@ Result Connection::check(pg_result* result, const std::string& sql) {
     const std::string detail = field(result, PG_DIAG_MESSAGE_DETAIL);
     if (!detail.empty()) {
         message += " (" + detail + ")";
+    }
+    const std::string hint = field(result, PG_DIAG_MESSAGE_HINT);
+    if (!hint.empty()) {
+        message += ". " + hint;
     }
     if (message.empty()) {
         message = trimmed(PQresultErrorMessage(result));

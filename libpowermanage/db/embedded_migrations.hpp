@@ -9,5 +9,6 @@ namespace pm::db::detail {
 std::string_view migration_0001_event_store();
 std::string_view migration_0002_projections();
 std::string_view migration_0003_row_level_security();
+std::string_view migration_0004_time_travel();
 
 }  // namespace pm::db::detail

@@ -83,6 +83,7 @@ std::span<const Migration> builtin_migrations() {
         Migration{1, "event_store", detail::migration_0001_event_store()},
         Migration{2, "projections", detail::migration_0002_projections()},
         Migration{3, "row_level_security", detail::migration_0003_row_level_security()},
+        Migration{4, "time_travel", detail::migration_0004_time_travel()},
     };
     return migrations;
 }

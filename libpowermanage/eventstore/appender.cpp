@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <powermanage/common/time.hpp>
+
 #include "eventstore/rows.hpp"
 
 namespace pm::eventstore {
@@ -182,7 +184,7 @@ void EventStore::Appender::append_batch(db::Connection& conn, Batch& batch) {
          detail::array_literal(actor_types), detail::array_literal(actor_ids),
          detail::array_literal(callers), detail::array_literal(event_ids),
          detail::array_literal(event_types), detail::array_literal(data),
-         detail::array_literal(metadata), detail::timestamp_literal(clock_.now())});
+         detail::array_literal(metadata), pm::format_rfc3339(clock_.now())});
     ++transactions_;
 
     std::int64_t last_position = 0;

@@ -3,6 +3,8 @@
 #include <stdexcept>
 
 #include "eventstore/appender.hpp"
+#include <powermanage/common/time.hpp>
+
 #include "eventstore/rows.hpp"
 
 namespace pm::eventstore {
@@ -82,7 +84,7 @@ boost::json::object EventStore::state_at(const StreamId& stream, Clock::TimePoin
     auto conn = pool_.acquire();
     db::Transaction tx(*conn, db::Actor::system("time-travel"));
     const auto result = tx.exec("SELECT pm_state_at($1, $2, $3::timestamptz)::text",
-                                {stream.type, stream.id, detail::timestamp_literal(at)});
+                                {stream.type, stream.id, pm::format_rfc3339(at)});
     // pm_state_at undoes its own work; the rollback here is a second guard.
     return boost::json::parse(result.text(0, 0)).as_object();
 }

@@ -66,18 +66,6 @@ std::string array_literal(const std::vector<std::string>& elements) {
     return out;
 }
 
-std::string timestamp_literal(Clock::TimePoint t) {
-    using namespace std::chrono;
-    const auto micros = time_point_cast<microseconds>(t);
-    const auto day = floor<days>(micros);
-    const year_month_day ymd(day);
-    const hh_mm_ss hms(micros - day);
-    return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02}.{:06}+00", static_cast<int>(ymd.year()),
-                       static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                       hms.hours().count(), hms.minutes().count(), hms.seconds().count(),
-                       hms.subseconds().count());
-}
-
 Clock::TimePoint time_from_micros(std::int64_t micros) {
     return Clock::TimePoint(std::chrono::duration_cast<Clock::TimePoint::duration>(
         std::chrono::microseconds(micros)));

@@ -24,9 +24,6 @@ std::vector<RecordedEvent> read_all(db::Connection& conn, Position after, std::s
 /// A PostgreSQL array literal of text elements, quoted and escaped: {"a","b\"c"}.
 std::string array_literal(const std::vector<std::string>& elements);
 
-/// A timestamptz literal in UTC with microseconds: "2026-11-26 22:30:00.123456+00".
-std::string timestamp_literal(Clock::TimePoint t);
-
 /// Microseconds since the epoch, as read back with `extract(epoch ...)`.
 Clock::TimePoint time_from_micros(std::int64_t micros);
 
