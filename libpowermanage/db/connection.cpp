@@ -143,6 +143,28 @@ Result Connection::exec(const std::string& sql, const std::vector<Param>& params
                  sql);
 }
 
+std::int64_t Connection::copy_in(const std::string& copy_sql, std::string_view data) {
+    PGresult* start = PQexec(conn_, copy_sql.c_str());
+    if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+        check(start, copy_sql);  // throws with the server's reason
+        throw DatabaseError(copy_sql + " did not start a COPY FROM STDIN", "");
+    }
+    PQclear(start);
+    const bool sent = PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
+    if (PQputCopyEnd(conn_, sent ? nullptr : "client failed to send the data") != 1) {
+        throw DatabaseError("lost the connection to PostgreSQL during COPY: " +
+                                trimmed(PQerrorMessage(conn_)),
+                            "");
+    }
+    Result done = check(PQgetResult(conn_), copy_sql);
+    // Drain to the final NULL result so the connection is ready for the next command.
+    while (PGresult* extra = PQgetResult(conn_)) {
+        PQclear(extra);
+    }
+    const char* tuples = PQcmdTuples(done.raw());
+    return tuples == nullptr || *tuples == '\0' ? 0 : std::stoll(tuples);
+}
+
 bool Connection::is_open() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
 
 int Connection::socket() const { return PQsocket(conn_); }

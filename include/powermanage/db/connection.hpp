@@ -45,6 +45,8 @@ public:
     bool boolean(int row, int column) const;
     /// Column index by name; throws std::out_of_range if there is none.
     int column(const char* name) const;
+    /// The libpq result, for what this class does not wrap.
+    pg_result* raw() const { return result_; }
 
 private:
     pg_result* result_ = nullptr;
@@ -75,6 +77,10 @@ public:
     Result exec(const std::string& sql);
     /// Runs one statement with `$1..$n` text parameters. Throws DatabaseError.
     Result exec(const std::string& sql, const std::vector<Param>& params);
+
+    /// Runs `copy_sql` (a `COPY ... FROM STDIN` statement) feeding it `data` in COPY's text
+    /// format. Returns the number of rows copied. Throws DatabaseError.
+    std::int64_t copy_in(const std::string& copy_sql, std::string_view data);
 
     /// True while the connection is usable.
     bool is_open() const;
