@@ -21,11 +21,7 @@ namespace gp = google::protobuf;
 }
 
 std::string quoted(std::string_view text) {
-    // Built by append: GCC 12 at -O2 warns falsely (-Wrestrict) on "'" + std::string(...).
-    std::string out;
-    out.reserve(text.size() + 2);
-    out.append(1, '\'').append(text).append(1, '\'');
-    return out;
+    return "'" + std::string(text) + "'";
 }
 
 // ---- arguments -------------------------------------------------------------------------------

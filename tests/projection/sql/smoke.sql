@@ -312,6 +312,16 @@ SELECT pg_temp.eq((SELECT row(status, completed_at = '2026-01-01 16:00:30', dura
 SELECT pg_temp.eq((SELECT string_agg(row(id, status, error, completed_at = '2026-01-01 16:01')::text, ' ' ORDER BY id) FROM executions_projection WHERE id <> 'E1'),
     '(E2,failed,boom,t) (E3,expired,,t) (E4,timeout,"too slow",t) (E5,skipped,"not applicable",t) (E6,pending,,)', 'state machine guard');
 SELECT pg_temp.eq((SELECT string_agg(data, '' ORDER BY sequence) FROM execution_output_projection WHERE execution_id = 'E1'), 'hello world', 'OutputChunk, duplicate chunk kept once');
+-- Created and OutputChunk are projected set-wise; a bad one is still named.
+SELECT pg_temp.append_fails('[["user","U5","UserLoggedIn",{}],
+                              ["execution","E8","ExecutionCreated",{"device_id":"D1","action_type":200,"desired_state":0,"params":{},"timeout_seconds":30}],
+                              ["execution","E9","ExecutionCreated",{"action_type":200,"desired_state":0,"params":{},"timeout_seconds":30}]]', 'P0002', '',
+    'projection of UserLoggedIn (user/U5 version 1, %) failed: users_projection has no row for user/U5%');
+SELECT pg_temp.append_fails('[["execution","E8","ExecutionCreated",{"device_id":"D1","action_type":200,"desired_state":0,"params":{},"timeout_seconds":30}],
+                              ["execution","E9","ExecutionCreated",{"action_type":200,"desired_state":0,"params":{},"timeout_seconds":30}]]', '23502', '',
+    'projection of ExecutionCreated (execution/E9 version 1, %) failed: null value in column "device_id"%');
+SELECT pg_temp.append_fails('[["execution","E1","OutputChunk",{"stream":"stdin","data":"x","sequence":9}]]', '23514', 'pm_output_stream_check',
+    'projection of OutputChunk (execution/E1 version %) failed: value for domain pm_output_stream violates check constraint%');
 
 -- User selections -----------------------------------------------------------------------------
 
@@ -406,6 +416,16 @@ BEGIN
     END LOOP;
 END $$;
 SELECT pg_temp.same('paged replay after truncate');
+-- Batches (the trigger, the replay) have exactly the effect of pm_project_event per event.
+SELECT pm_truncate_projections();
+DO $$
+DECLARE e events;
+BEGIN
+    FOR e IN SELECT * FROM events ORDER BY position LOOP
+        PERFORM pm_project_event(e);
+    END LOOP;
+END $$;
+SELECT pg_temp.same('event by event');
 COMMIT;
 
 -- Row-level security --------------------------------------------------------------------------
