@@ -10,6 +10,19 @@ namespace pm::eventstore {
 namespace {
 
 constexpr std::chrono::milliseconds kStopCheck{100};
+// How soon to re-read when events are known to exist but are not final yet (an older
+// transaction somewhere in the cluster is still open). The delay doubles up to the poll
+// interval, since the announced position is a hint too (its event may sort before the
+// cursor) and polling must not become a busy loop.
+constexpr std::chrono::milliseconds kRetryUnfinal{20};
+
+std::int64_t parse_position(const std::string& payload) {
+    try {
+        return std::stoll(payload);
+    } catch (const std::exception&) {
+        return 0;  // a hint from something else on the channel: just re-read
+    }
+}
 
 }  // namespace
 
@@ -55,6 +68,12 @@ void Subscription::run() {
             }
             connected_before = true;
             backoff = std::chrono::milliseconds(100);
+            // The newest position known to exist: from the table now, then from each hint.
+            // While nothing at or past it has been delivered, re-read soon instead of
+            // sleeping through the poll interval.
+            std::int64_t announced = conn.exec("SELECT coalesce(max(position), 0) FROM events").int64(0, 0);
+            std::int64_t delivered_max = position().position;
+            auto retry_delay = kRetryUnfinal;
             while (!stopping_) {
                 const auto events = detail::read_all(conn, position(), options_.batch_size);
                 for (const auto& e : events) {
@@ -73,6 +92,7 @@ void Subscription::run() {
                         std::lock_guard lock(mutex_);
                         position_ = e.position;
                     }
+                    delivered_max = std::max(delivered_max, e.position.position);
                     ++delivered_;
                 }
                 if (events.size() == options_.batch_size) {
@@ -80,13 +100,18 @@ void Subscription::run() {
                 }
                 // Caught up: wait for a hint, or re-read after the poll interval regardless,
                 // since a hint can be lost and a late commit sends none of its own.
-                const auto deadline = std::chrono::steady_clock::now() + options_.poll_interval;
+                const bool unfinal = announced > delivered_max;
+                const auto wait = unfinal ? std::min(retry_delay, options_.poll_interval) : options_.poll_interval;
+                retry_delay = unfinal ? retry_delay * 2 : kRetryUnfinal;
+                const auto deadline = std::chrono::steady_clock::now() + wait;
                 while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
                     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                         deadline - std::chrono::steady_clock::now());
-                    if (conn.wait_notification(std::clamp(left, std::chrono::milliseconds(1), kStopCheck))) {
-                        while (conn.next_notification()) {
-                        }
+                    if (auto hint = conn.wait_notification(std::clamp(left, std::chrono::milliseconds(1), kStopCheck))) {
+                        do {
+                            announced = std::max(announced, parse_position(hint->payload));
+                        } while ((hint = conn.next_notification()));
+                        retry_delay = kRetryUnfinal;
                         break;
                     }
                 }
