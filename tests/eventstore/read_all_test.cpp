@@ -4,6 +4,8 @@
 #include <powermanage/db/connection.hpp>
 
 #include <chrono>
+#include <future>
+#include <map>
 #include <thread>
 
 #include "eventstore/store_fixture.hpp"
@@ -79,6 +81,61 @@ TEST_F(ReadAll, ALateCommitIsNotSkipped) {
     EXPECT_EQ(after.events[0].type, "Late");
     EXPECT_EQ(after.events[1].type, "Early");
     EXPECT_LT(after.events[0].position.position, after.events[1].position.position);
+}
+
+TEST_F(ReadAll, ConcurrentAppendersNeverInvertAStreamsVersions) {
+    // Two stores stand for two processes; with two writers each, four transactions race for
+    // the same few streams, often several streams per batch.
+    pm::eventstore::EventStore other(pool());
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            auto& s = t % 2 == 0 ? store() : other;
+            std::vector<std::future<pm::eventstore::AppendResult>> pending;
+            for (int i = 0; i < 150; ++i) {
+                const auto stream = "hot" + std::to_string((i * 7 + t) % 5);
+                pending.push_back(s.append_async({"test", stream}, ExpectedVersion::any(),
+                                                 {event("E", t), event("F", t)}, Actor::system()));
+            }
+            for (auto& f : pending) {
+                f.get();
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::map<std::string, std::int32_t> last_version;
+    std::size_t seen = 0;
+    Position cursor;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (seen < 8 * 150 * 2 && std::chrono::steady_clock::now() < deadline) {
+        const auto page = store().read_all(cursor, 1000);
+        for (const auto& e : page.events) {
+            EXPECT_EQ(e.version, last_version[e.stream.id] + 1) << e.stream.id << " out of order at "
+                                                                << e.position.to_string();
+            last_version[e.stream.id] = e.version;
+            ++seen;
+        }
+        cursor = page.next;
+    }
+    EXPECT_EQ(seen, 8u * 150u * 2u);
+}
+
+TEST_F(ReadAll, AnAppendMustBeTheFirstWriteOfItsTransaction) {
+    pm::db::Connection conn(database_url());
+    conn.exec("BEGIN");
+    conn.exec("CREATE TEMP TABLE scratch (x int)");
+    conn.exec("INSERT INTO scratch VALUES (1)");
+    try {
+        conn.exec(
+            "SELECT * FROM pm_append_batch('{test}', '{s}', '{-1}', '{1}', '{system}', '{t}', '{1}', "
+            "ARRAY[gen_random_uuid()], '{E}', '{\"{}\"}', '{\"{}\"}', now())");
+        FAIL() << "an append after another write in its transaction was accepted";
+    } catch (const pm::db::DatabaseError& e) {
+        EXPECT_EQ(e.sqlstate(), "25000") << e.what();
+    }
+    conn.exec("ROLLBACK");
 }
 
 TEST_F(ReadAll, PositionTextRoundTrips) {

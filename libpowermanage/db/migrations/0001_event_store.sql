@@ -51,8 +51,8 @@ CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON events
 -- one stream, an expected version (-1 any, 0 no stream yet, N exactly N) and how many of the
 -- events it owns; events are listed caller by caller. A caller whose expected version does
 -- not hold gets first_version NULL and the stream's actual version, and its events are left
--- out; the others are appended all the same. p_event_callers names each event's caller. Streams are locked in (type, id) order so that
--- concurrent batches cannot deadlock. All events go in with ONE insert, so projection
+-- out; the others are appended all the same. p_event_callers names each event's caller.
+-- All events go in with ONE insert, so projection
 -- triggers run once per batch.
 CREATE FUNCTION pm_append_batch(
     p_stream_types text[], p_stream_ids text[], p_expected bigint[], p_counts integer[],
@@ -71,7 +71,20 @@ DECLARE
     v integer;
     acc integer := 0;
 BEGIN
-    -- Projectors run as the server, whatever the connection's role would otherwise see.
+    -- Readers order events by (transaction id, position). That is a stream's version order
+    -- only if a transaction holds its streams' locks before it has a transaction id: then a
+    -- later appender of a stream, which waited for the earlier one to commit, gets a larger
+    -- id. So this must be the transaction's first write, and it locks before writing.
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'pm_append_batch must be the first write of its transaction'
+            USING ERRCODE = 'invalid_transaction_state',
+                  HINT = 'Append in a transaction of its own (the event store does).';
+    END IF;
+    -- Advisory locks take no transaction id; (type, id) order keeps batches deadlock-free.
+    PERFORM pg_advisory_xact_lock(hashtextextended(u.t || '/' || u.s, 0))
+    FROM (SELECT DISTINCT t, s FROM unnest(p_stream_types, p_stream_ids) AS x(t, s) ORDER BY t, s) u;
+    -- Projectors run as the server, whatever the connection's role would otherwise see. The
+    -- setting lasts to the end of the transaction, which is why appends get their own.
     PERFORM set_config('pm.actor_type', 'system', true);
     PERFORM set_config('pm.actor_id', 'appender', true);
     FOR i IN 1..n LOOP

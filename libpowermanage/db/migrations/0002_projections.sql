@@ -16,8 +16,11 @@
 -- * An update event for a stream that has no row (the stream did not start with its creation
 --   event) fails the append instead of being dropped silently.
 -- * Unknown stream types and unknown event types of a known stream are no-ops.
--- * Errors are never swallowed: the trigger re-raises with the event named and the original
---   SQLSTATE and constraint name, so 23505 on `<table>_<what>_key` maps to already_exists.
+-- * Errors are never swallowed: pm_project_events re-raises with the event named and the
+--   original SQLSTATE and constraint name, so 23505 on `<table>_<what>_key` maps to
+--   already_exists and the append (the whole batch) is rolled back.
+-- * The live trigger and the rebuild both go through pm_project_events, whose effect is that of
+--   pm_project_event on each event in position order (tests/projection/sql/smoke.sql checks it).
 
 -- ---------------------------------------------------------------------------------------------
 -- Tables
@@ -1095,7 +1098,7 @@ CREATE TRIGGER events_project AFTER INSERT ON events
     FOR EACH STATEMENT EXECUTE FUNCTION pm_events_project();
 
 -- ---------------------------------------------------------------------------------------------
--- Rebuild: truncate, then replay events through the same pm_project_event
+-- Rebuild: truncate, then replay events through the same pm_project_events as the trigger
 -- ---------------------------------------------------------------------------------------------
 --
 -- Order: by position. Within a stream that is version order (see the top of this file), and it
