@@ -4,7 +4,14 @@
 //
 // PM_BENCH_DATABASE_URL: a URL of a role that may create databases (scripts/bench sets it).
 // PM_BENCH_REBUILD_EVENTS: events for the rebuild benchmark (default 1,000,000).
+#include <atomic>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include <powermanage/common/ulid.hpp>
 #include <powermanage/db/connection.hpp>
@@ -13,14 +20,6 @@
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/eventstore/events.hpp>
 #include <powermanage/projection/rebuild.hpp>
-
-#include <fmt/format.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cstdlib>
-#include <memory>
-#include <mutex>
 
 namespace {
 
@@ -81,10 +80,12 @@ private:
             registered.agent_version = "1.0.0";
             registered.cert_fingerprint = fmt::format("fp-{}", devices_.back());
             registered.cert_serial = fmt::format("{}", i);
-            registered.cert_not_after = std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
+            registered.cert_not_after =
+                std::chrono::system_clock::now() + std::chrono::hours(24 * 365);
             registered.registration_token_id = "bench";
-            pending.push_back(store.append_async({"device", devices_.back()}, ExpectedVersion::no_stream(),
-                                                 {NewEvent::of(registered)}, Actor::system("bench")));
+            pending.push_back(
+                store.append_async({"device", devices_.back()}, ExpectedVersion::no_stream(),
+                                   {NewEvent::of(registered)}, Actor::system("bench")));
         }
         for (auto& f : pending) {
             f.get();
@@ -121,7 +122,8 @@ Mixed mixed_event(std::uint64_t n) {
             created.action_type = 200;
             created.params = {{"script", "echo hello"}};
             created.timeout_seconds = 300;
-            return {{"execution", pm::new_ulid()}, ExpectedVersion::no_stream(), NewEvent::of(created)};
+            return {
+                {"execution", pm::new_ulid()}, ExpectedVersion::no_stream(), NewEvent::of(created)};
         }
         default: {
             pm::eventstore::OutputChunk chunk;
@@ -136,9 +138,12 @@ Mixed mixed_event(std::uint64_t n) {
 std::string copy_rows(int rows, std::uint64_t seed) {
     std::string data;
     for (int i = 0; i < rows; ++i) {
-        data += fmt::format("{:08x}-0000-4000-8000-{:012x}\tdevice\t{}\t{}\tDeviceHeartbeat\t{{\"cpu_percent\": 12.5}}\t{{}}\tsystem\tbench\n",
-                            static_cast<std::uint32_t>(seed >> 20), (seed << 20) + static_cast<std::uint64_t>(i),
-                            BenchDatabase::get().devices()[static_cast<std::size_t>(i) % kDevices], seed * 100000 + static_cast<std::uint64_t>(i) + 1);
+        data += fmt::format(
+            "{:08x}-0000-4000-8000-{:012x}\tdevice\t{}\t{}\tDeviceHeartbeat\t{{\"cpu_percent\": "
+            "12.5}}\t{{}}\tsystem\tbench\n",
+            static_cast<std::uint32_t>(seed >> 20), (seed << 20) + static_cast<std::uint64_t>(i),
+            BenchDatabase::get().devices()[static_cast<std::size_t>(i) % kDevices],
+            seed * 100000 + static_cast<std::uint64_t>(i) + 1);
     }
     return data;
 }
@@ -152,12 +157,14 @@ void BM_Limit_BareInsert100(benchmark::State& state) {
     for (auto _ : state) {
         const auto seed = g_seed++;
         std::string sql =
-            "INSERT INTO events_baseline (event_id, stream_type, stream_id, stream_version, event_type, "
+            "INSERT INTO events_baseline (event_id, stream_type, stream_id, stream_version, "
+            "event_type, "
             "data, actor_type, actor_id) VALUES ";
         for (int i = 0; i < 100; ++i) {
-            sql += fmt::format("{}(gen_random_uuid(), 'device', 'd{}', {}, 'DeviceHeartbeat', "
-                               "'{{\"cpu_percent\": 12.5}}', 'system', 'bench')",
-                               i == 0 ? "" : ",", i, seed * 1000 + static_cast<std::uint64_t>(i));
+            sql += fmt::format(
+                "{}(gen_random_uuid(), 'device', 'd{}', {}, 'DeviceHeartbeat', "
+                "'{{\"cpu_percent\": 12.5}}', 'system', 'bench')",
+                i == 0 ? "" : ",", i, seed * 1000 + static_cast<std::uint64_t>(i));
         }
         conn.exec(sql);
     }
@@ -172,7 +179,8 @@ void BM_Limit_BareCopy1000(benchmark::State& state) {
         const auto data = copy_rows(1000, g_seed++);
         state.ResumeTiming();
         conn.copy_in(
-            "COPY events_baseline (event_id, stream_type, stream_id, stream_version, event_type, data, "
+            "COPY events_baseline (event_id, stream_type, stream_id, stream_version, event_type, "
+            "data, "
             "metadata, actor_type, actor_id) FROM STDIN",
             data);
     }
@@ -190,9 +198,12 @@ void BM_Limit_PlainOneEventTransactions(benchmark::State& state) {
         conn.exec("BEGIN");
         conn.exec("SELECT set_config('pm.actor_type', 'system', true)");
         conn.exec(
-            "INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type, data, "
-            "actor_type, actor_id) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5::jsonb, 'system', 'bench')",
-            {m.stream.type, m.stream.id, std::to_string(n), m.event.type, boost::json::serialize(m.event.data)});
+            "INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type, "
+            "data, "
+            "actor_type, actor_id) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5::jsonb, 'system', "
+            "'bench')",
+            {m.stream.type, m.stream.id, std::to_string(n), m.event.type,
+             boost::json::serialize(m.event.data)});
         conn.exec("COMMIT");
     }
     state.SetItemsProcessed(state.iterations());
@@ -231,12 +242,18 @@ void BM_Append_GroupCommit(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
     if (state.thread_index() == 0) {
         const auto after = store.stats();
-        state.counters["events_per_txn"] =
-            static_cast<double>(after.events - before.events) /
-            static_cast<double>(std::max<std::uint64_t>(1, after.transactions - before.transactions));
+        state.counters["events_per_txn"] = static_cast<double>(after.events - before.events) /
+                                           static_cast<double>(std::max<std::uint64_t>(
+                                               1, after.transactions - before.transactions));
     }
 }
-BENCHMARK(BM_Append_GroupCommit)->UseRealTime()->Threads(1)->Threads(8)->Threads(16)->Threads(64)->MinTime(3);
+BENCHMARK(BM_Append_GroupCommit)
+    ->UseRealTime()
+    ->Threads(1)
+    ->Threads(8)
+    ->Threads(16)
+    ->Threads(64)
+    ->MinTime(3);
 
 // Callers that each append 100 events at once, like the bare 100-row INSERT.
 void BM_Append_Batches100(benchmark::State& state) {
@@ -246,7 +263,8 @@ void BM_Append_Batches100(benchmark::State& state) {
         std::vector<std::future<pm::eventstore::AppendResult>> pending;
         for (int i = 0; i < 100; ++i) {
             auto m = mixed_event(n++);
-            pending.push_back(store.append_async(m.stream, m.expected, {m.event}, Actor::system("bench")));
+            pending.push_back(
+                store.append_async(m.stream, m.expected, {m.event}, Actor::system("bench")));
         }
         for (auto& f : pending) {
             f.get();
@@ -289,7 +307,8 @@ void BM_Rebuild(benchmark::State& state) {
         while (have < target) {
             const auto rows = static_cast<int>(std::min<std::int64_t>(10000, target - have));
             conn.copy_in(
-                "COPY events (event_id, stream_type, stream_id, stream_version, event_type, data, metadata, "
+                "COPY events (event_id, stream_type, stream_id, stream_version, event_type, data, "
+                "metadata, "
                 "actor_type, actor_id) FROM STDIN",
                 copy_rows(rows, g_seed++));
             have += rows;

@@ -1,4 +1,11 @@
 // pm-admin: the operator's database tool. Each command is a few calls into libpowermanage.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/progress.hpp>
 #include <powermanage/common/time.hpp>
@@ -7,13 +14,6 @@
 #include <powermanage/db/pool.hpp>
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/projection/rebuild.hpp>
-
-#include <fmt/format.h>
-
-#include <atomic>
-#include <csignal>
-#include <cstdio>
-#include <thread>
 
 namespace {
 
@@ -30,7 +30,9 @@ constexpr const char* kCommands = R"(commands:
 
 std::atomic<bool> interrupted{false};
 
-void on_signal(int) { interrupted = true; }
+void on_signal(int) {
+    interrupted = true;
+}
 
 pm::OptionSet options() {
     pm::OptionSet set("pm-admin", "The operator's database tool for libpowermanage.");
@@ -40,20 +42,23 @@ pm::OptionSet options() {
         .required()
         .secret()
         .help("PostgreSQL URL, e.g. postgresql://user:password@host:5432/powermanage.");
-    set.add_string("from").default_value("now").help("events tail: start, now, or a position TX:POS.");
+    set.add_string("from").default_value("now").help(
+        "events tail: start, now, or a position TX:POS.");
     set.allow_positional("COMMAND [ARGS...]");
     return set;
 }
 
 int migrate(const std::string& url) {
     pm::db::Connection conn(url);
-    const auto report = pm::db::migrate(conn, pm::db::builtin_migrations(), [](const pm::db::Migration& m) {
-        fmt::print("applying migration {} ({})\n", m.version, m.name);
-    });
+    const auto report =
+        pm::db::migrate(conn, pm::db::builtin_migrations(), [](const pm::db::Migration& m) {
+            fmt::print("applying migration {} ({})\n", m.version, m.name);
+        });
     if (report.applied.empty()) {
         fmt::print("schema is up to date at version {}\n", report.to_version);
     } else {
-        fmt::print("schema migrated from version {} to {}\n", report.from_version, report.to_version);
+        fmt::print("schema migrated from version {} to {}\n", report.from_version,
+                   report.to_version);
     }
     return 0;
 }
@@ -63,7 +68,8 @@ int rebuild(const std::string& url, const std::vector<std::string>& types) {
     pm::db::require_current_schema(conn);
     pm::ProgressBar bar(stderr, "rebuild", "events");
     const auto report = pm::projection::rebuild(
-        conn, types, [&](const pm::projection::RebuildProgress& p) { bar.update(p.replayed, p.total); });
+        conn, types,
+        [&](const pm::projection::RebuildProgress& p) { bar.update(p.replayed, p.total); });
     bar.finish();
     const double seconds = std::chrono::duration<double>(report.elapsed).count();
     fmt::print("rebuilt {} from {} events in {:.1f} s ({:.0f} events/s)\n",
@@ -94,12 +100,15 @@ int tail(const std::string& url, const std::string& from) {
     } else if (const auto p = pm::eventstore::Position::parse(from)) {
         start = *p;
     } else {
-        fmt::print(stderr, "pm-admin: --from must be start, now or TX:POS (as printed by tail), not '{}'\n", from);
+        fmt::print(stderr,
+                   "pm-admin: --from must be start, now or TX:POS (as printed by tail), not '{}'\n",
+                   from);
         return 2;
     }
     auto sub = store.subscribe(start, [](const pm::eventstore::RecordedEvent& e) {
-        fmt::print("{} {} {}/{} v{} {}:{} {}\n", e.position.to_string(), pm::format_rfc3339(e.occurred_at),
-                   e.stream.type, e.stream.id, e.version, e.actor_type, e.actor_id, e.type);
+        fmt::print("{} {} {}/{} v{} {}:{} {}\n", e.position.to_string(),
+                   pm::format_rfc3339(e.occurred_at), e.stream.type, e.stream.id, e.version,
+                   e.actor_type, e.actor_id, e.type);
         fmt::print("    {}\n", boost::json::serialize(e.data));
         std::fflush(stdout);
     });
@@ -118,12 +127,15 @@ int tail(const std::string& url, const std::string& from) {
 int state_at(const std::string& url, const std::string& stream, const std::string& time) {
     const auto slash = stream.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == stream.size()) {
-        fmt::print(stderr, "pm-admin: the stream must be TYPE/ID, e.g. device/01HV..., not '{}'\n", stream);
+        fmt::print(stderr, "pm-admin: the stream must be TYPE/ID, e.g. device/01HV..., not '{}'\n",
+                   stream);
         return 2;
     }
     const auto at = pm::parse_rfc3339(time);
     if (!at) {
-        fmt::print(stderr, "pm-admin: the time must be RFC 3339, e.g. 2026-11-26T12:00:00Z, not '{}'\n", time);
+        fmt::print(stderr,
+                   "pm-admin: the time must be RFC 3339, e.g. 2026-11-26T12:00:00Z, not '{}'\n",
+                   time);
         return 2;
     }
     pm::db::ConnectionPool pool(url, 1);
@@ -174,8 +186,8 @@ int main(int argc, char** argv) {
         if (command == "status" && args.size() == 1) {
             return status(url);
         }
-        fmt::print(stderr, "pm-admin: unknown command or wrong arguments: '{}'\n{}", fmt::join(args, " "),
-                   kCommands);
+        fmt::print(stderr, "pm-admin: unknown command or wrong arguments: '{}'\n{}",
+                   fmt::join(args, " "), kCommands);
         return 2;
     } catch (const pm::ConfigError& e) {
         fmt::print(stderr, "pm-admin: {}\nRun pm-admin --help for the options.\n", e.what());

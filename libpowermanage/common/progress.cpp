@@ -1,9 +1,9 @@
-#include <powermanage/common/progress.hpp>
+#include <algorithm>
 
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <algorithm>
+#include <powermanage/common/progress.hpp>
 
 namespace pm {
 
@@ -31,20 +31,22 @@ void ProgressBar::update(std::int64_t done, std::int64_t total) {
     }
 }
 
-void ProgressBar::finish() { draw(true); }
+void ProgressBar::finish() {
+    draw(true);
+}
 
 void ProgressBar::draw(bool final) {
     constexpr int kWidth = 30;
-    const double fraction = total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
+    const double fraction =
+        total_ > 0 ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
     const double per_second = rate();
     const double left = per_second > 0 ? static_cast<double>(total_ - done_) / per_second : 0.0;
     const int filled = static_cast<int>(fraction * kWidth);
     const std::string bar = std::string(static_cast<std::size_t>(filled), '#') +
                             std::string(static_cast<std::size_t>(kWidth - filled), '.');
-    const std::string text =
-        fmt::format("{} [{}] {:3.0f}% {}/{} {} {:.0f} {}/s{}", label_, bar, fraction * 100.0, done_,
-                    total_, unit_, per_second, unit_,
-                    final ? "" : fmt::format(" ~{:.0f}s left", left));
+    const std::string text = fmt::format("{} [{}] {:3.0f}% {}/{} {} {:.0f} {}/s{}", label_, bar,
+                                         fraction * 100.0, done_, total_, unit_, per_second, unit_,
+                                         final ? "" : fmt::format(" ~{:.0f}s left", left));
     if (terminal_) {
         fmt::print(out_, "\r{}\x1b[K{}", text, final ? "\n" : "");
     } else {

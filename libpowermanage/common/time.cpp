@@ -1,6 +1,6 @@
-#include <powermanage/common/time.hpp>
-
 #include <cstdint>
+
+#include <powermanage/common/time.hpp>
 
 namespace pm {
 

@@ -1,9 +1,9 @@
-#include <powermanage/contract/contract.hpp>
+#include <string>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
 
-#include <string>
+#include <powermanage/contract/contract.hpp>
 
 #include "pm/v1/actions.pb.h"
 #include "pm/v1/agent.pb.h"

@@ -1,12 +1,12 @@
-#include <powermanage/db/connection.hpp>
-
-#include <libpq-fe.h>
-#include <poll.h>
-
 #include <cerrno>
 #include <charconv>
 #include <stdexcept>
 #include <string>
+
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <powermanage/db/connection.hpp>
 
 namespace pm::db {
 namespace {
@@ -49,11 +49,17 @@ Result& Result::operator=(Result&& other) noexcept {
     return *this;
 }
 
-Result::~Result() { PQclear(result_); }
+Result::~Result() {
+    PQclear(result_);
+}
 
-int Result::rows() const { return result_ == nullptr ? 0 : PQntuples(result_); }
+int Result::rows() const {
+    return result_ == nullptr ? 0 : PQntuples(result_);
+}
 
-int Result::columns() const { return result_ == nullptr ? 0 : PQnfields(result_); }
+int Result::columns() const {
+    return result_ == nullptr ? 0 : PQnfields(result_);
+}
 
 bool Result::is_null(int row, int column) const {
     return PQgetisnull(result_, row, column) != 0;
@@ -75,7 +81,9 @@ std::int64_t Result::int64(int row, int column) const {
     return out;
 }
 
-bool Result::boolean(int row, int column) const { return text(row, column) == "t"; }
+bool Result::boolean(int row, int column) const {
+    return text(row, column) == "t";
+}
 
 int Result::column(const char* name) const {
     const int index = PQfnumber(result_, name);
@@ -90,7 +98,8 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()))
         throw DatabaseError("out of memory connecting to PostgreSQL", "");
     }
     // NOTICEs (e.g. "already exists, skipping") are for people at psql, not for our stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     if (PQstatus(conn_) != CONNECTION_OK) {
         const std::string reason = trimmed(PQerrorMessage(conn_));
         PQfinish(conn_);
@@ -101,7 +110,9 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()))
     }
 }
 
-Connection::~Connection() { PQfinish(conn_); }
+Connection::~Connection() {
+    PQfinish(conn_);
+}
 
 Result Connection::check(pg_result* result, const std::string& sql) {
     Result owned(result);
@@ -130,7 +141,9 @@ Result Connection::check(pg_result* result, const std::string& sql) {
                         field(result, PG_DIAG_CONSTRAINT_NAME));
 }
 
-Result Connection::exec(const std::string& sql) { return check(PQexec(conn_, sql.c_str()), sql); }
+Result Connection::exec(const std::string& sql) {
+    return check(PQexec(conn_, sql.c_str()), sql);
+}
 
 Result Connection::exec(const std::string& sql, const std::vector<Param>& params) {
     std::vector<const char*> values;
@@ -152,9 +165,8 @@ std::int64_t Connection::copy_in(const std::string& copy_sql, std::string_view d
     PQclear(start);
     const bool sent = PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) == 1;
     if (PQputCopyEnd(conn_, sent ? nullptr : "client failed to send the data") != 1) {
-        throw DatabaseError("lost the connection to PostgreSQL during COPY: " +
-                                trimmed(PQerrorMessage(conn_)),
-                            "");
+        throw DatabaseError(
+            "lost the connection to PostgreSQL during COPY: " + trimmed(PQerrorMessage(conn_)), "");
     }
     Result done = check(PQgetResult(conn_), copy_sql);
     // Drain to the final NULL result so the connection is ready for the next command.
@@ -165,11 +177,17 @@ std::int64_t Connection::copy_in(const std::string& copy_sql, std::string_view d
     return tuples == nullptr || *tuples == '\0' ? 0 : std::stoll(tuples);
 }
 
-bool Connection::is_open() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+bool Connection::is_open() const {
+    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+}
 
-int Connection::socket() const { return PQsocket(conn_); }
+int Connection::socket() const {
+    return PQsocket(conn_);
+}
 
-bool Connection::consume_input() { return PQconsumeInput(conn_) == 1; }
+bool Connection::consume_input() {
+    return PQconsumeInput(conn_) == 1;
+}
 
 std::optional<Notification> Connection::next_notification() {
     PGnotify* notify = PQnotifies(conn_);
@@ -207,6 +225,8 @@ std::string Connection::quote_identifier(std::string_view name) const {
     return out;
 }
 
-int Connection::server_version() const { return PQserverVersion(conn_); }
+int Connection::server_version() const {
+    return PQserverVersion(conn_);
+}
 
 }  // namespace pm::db

@@ -1,9 +1,9 @@
-#include <powermanage/db/migrations.hpp>
+#include <array>
+#include <cstdint>
 
 #include <fmt/format.h>
 
-#include <array>
-#include <cstdint>
+#include <powermanage/db/migrations.hpp>
 
 #include "db/embedded_migrations.hpp"
 
@@ -43,7 +43,8 @@ std::vector<Applied> applied_migrations(Connection& conn) {
     if (!exists.boolean(0, 0)) {
         return {};
     }
-    const auto rows = conn.exec("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
+    const auto rows =
+        conn.exec("SELECT version, name, checksum FROM schema_migrations ORDER BY version");
     std::vector<Applied> out;
     for (int i = 0; i < rows.rows(); ++i) {
         out.push_back({static_cast<int>(rows.int64(i, 0)), std::string(rows.text(i, 1)),
@@ -115,8 +116,9 @@ MigrationReport migrate(Connection& conn, std::span<const Migration> migrations,
             conn.exec("BEGIN");
             try {
                 conn.exec(std::string(m.sql));
-                conn.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                          {std::to_string(m.version), std::string(m.name), checksum(m.sql)});
+                conn.exec(
+                    "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                    {std::to_string(m.version), std::string(m.name), checksum(m.sql)});
                 conn.exec("COMMIT");
             } catch (const DatabaseError& e) {
                 if (conn.is_open()) {

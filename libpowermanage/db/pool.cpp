@@ -7,7 +7,8 @@ ConnectionPool::ConnectionPool(std::string url, std::size_t max_size)
 
 ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds wait) {
     std::unique_lock lock(mutex_);
-    const bool got = available_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < max_size_; });
+    const bool got =
+        available_.wait_for(lock, wait, [&] { return !idle_.empty() || open_ < max_size_; });
     if (!got) {
         throw DatabaseError("no database connection free after " + std::to_string(wait.count()) +
                                 " ms (pool of " + std::to_string(max_size_) +

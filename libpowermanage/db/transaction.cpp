@@ -21,8 +21,9 @@ Transaction::Transaction(Connection& conn, const Actor& actor) : conn_(conn) {
     try {
         // Transaction-local settings, so they end with the transaction and a pooled connection
         // never carries one request's identity into the next.
-        conn_.exec("SELECT set_config('pm.actor_type', $1, true), set_config('pm.actor_id', $2, true)",
-                   {std::string(to_string(actor.type)), actor.id});
+        conn_.exec(
+            "SELECT set_config('pm.actor_type', $1, true), set_config('pm.actor_id', $2, true)",
+            {std::string(to_string(actor.type)), actor.id});
     } catch (...) {
         if (conn_.is_open()) {
             conn_.exec("ROLLBACK");

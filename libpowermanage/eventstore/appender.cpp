@@ -75,8 +75,8 @@ EventStore::Appender::Batch EventStore::Appender::take_batch() {
     Batch batch;
     std::size_t events = 0;
     auto take = [&] {
-        while (!queue_.empty() &&
-               (batch.empty() || events + queue_.front()->events.size() <= options_.max_batch_events)) {
+        while (!queue_.empty() && (batch.empty() || events + queue_.front()->events.size() <=
+                                                        options_.max_batch_events)) {
             events += queue_.front()->events.size();
             batch.push_back(std::move(queue_.front()));
             queue_.pop_front();
@@ -87,8 +87,8 @@ EventStore::Appender::Batch EventStore::Appender::take_batch() {
         !stopping_) {
         // Linger briefly so callers arriving together share one commit.
         queued_.wait_for(lock, options_.max_wait, [&] {
-            return stopping_ || (!queue_.empty() &&
-                                 events + queue_.front()->events.size() > options_.max_batch_events);
+            return stopping_ || (!queue_.empty() && events + queue_.front()->events.size() >
+                                                        options_.max_batch_events);
         });
         take();
     }
@@ -129,8 +129,9 @@ void EventStore::Appender::run(std::unique_ptr<db::Connection>& conn, Batch& bat
                 conn.reset();
                 // Whether the last transaction committed is unknown: say so, do not guess.
                 const db::DatabaseError ambiguous(
-                    std::string(e.what()) + "; the append may or may not have been stored: "
-                                            "read the stream before retrying",
+                    std::string(e.what()) +
+                        "; the append may or may not have been stored: "
+                        "read the stream before retrying",
                     e.sqlstate());
                 for (auto& r : batch) {
                     fail(*r, ambiguous);
@@ -209,7 +210,8 @@ void EventStore::Appender::append_batch(db::Connection& conn, Batch& batch) {
         try {
             // The wake-up hint goes after the commit, in its own transaction, which does not
             // wait for a disk flush; listeners read the events from the table.
-            conn.exec("SELECT pg_notify($1, $2)", {options_.notify_channel, std::to_string(last_position)});
+            conn.exec("SELECT pg_notify($1, $2)",
+                      {options_.notify_channel, std::to_string(last_position)});
         } catch (const db::DatabaseError&) {
             // Only a hint: subscribers also poll and catch up on reconnect.
         }

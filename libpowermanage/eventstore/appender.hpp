@@ -3,11 +3,6 @@
 // The group-commit appender behind EventStore::append: callers queue requests, writer threads
 // take whatever has queued and append it in one transaction through pm_append_batch().
 
-#include <powermanage/common/clock.hpp>
-#include <powermanage/common/ulid.hpp>
-#include <powermanage/db/connection.hpp>
-#include <powermanage/eventstore/event_store.hpp>
-
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -16,6 +11,11 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/common/ulid.hpp>
+#include <powermanage/db/connection.hpp>
+#include <powermanage/eventstore/event_store.hpp>
 
 namespace pm::eventstore {
 

@@ -1,10 +1,9 @@
-#include <powermanage/eventstore/event_store.hpp>
-
 #include <stdexcept>
 
-#include "eventstore/appender.hpp"
 #include <powermanage/common/time.hpp>
+#include <powermanage/eventstore/event_store.hpp>
 
+#include "eventstore/appender.hpp"
 #include "eventstore/rows.hpp"
 
 namespace pm::eventstore {
@@ -12,14 +11,16 @@ namespace {
 
 void check_request(const StreamId& stream, const std::vector<NewEvent>& events) {
     if (stream.type.empty() || stream.id.empty()) {
-        throw std::invalid_argument("append needs a stream type and id, got '" + stream.to_string() + "'");
+        throw std::invalid_argument("append needs a stream type and id, got '" +
+                                    stream.to_string() + "'");
     }
     if (events.empty()) {
         throw std::invalid_argument("append to " + stream.to_string() + " with no events");
     }
     for (const auto& e : events) {
         if (e.type.empty()) {
-            throw std::invalid_argument("append to " + stream.to_string() + ": an event has no type");
+            throw std::invalid_argument("append to " + stream.to_string() +
+                                        ": an event has no type");
         }
         if (!e.stream_type.empty() && e.stream_type != stream.type) {
             throw std::invalid_argument(e.type + " belongs to " + e.stream_type +
@@ -50,7 +51,8 @@ std::future<AppendResult> EventStore::append_async(const StreamId& stream, Expec
     return appender_->submit(stream, expected, std::move(events), actor);
 }
 
-std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream, std::int32_t from_version) {
+std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream,
+                                                   std::int32_t from_version) {
     auto conn = pool_.acquire();
     const auto result = conn->exec(std::string("SELECT ") + detail::kEventColumns +
                                        " FROM events WHERE stream_type = $1 AND stream_id = $2"
@@ -92,9 +94,12 @@ boost::json::object EventStore::state_at(const StreamId& stream, Clock::TimePoin
 std::unique_ptr<Subscription> EventStore::subscribe(Position after, Subscription::Handler handler,
                                                     SubscriptionOptions options) {
     options.channel = notify_channel_;
-    return std::make_unique<Subscription>(pool_.url(), after, std::move(handler), std::move(options));
+    return std::make_unique<Subscription>(pool_.url(), after, std::move(handler),
+                                          std::move(options));
 }
 
-AppenderStats EventStore::stats() const { return appender_->stats(); }
+AppenderStats EventStore::stats() const {
+    return appender_->stats();
+}
 
 }  // namespace pm::eventstore

@@ -2,13 +2,13 @@
 
 // Reading events out of result rows, and the SQL text helpers the store shares.
 
-#include <powermanage/common/clock.hpp>
-#include <powermanage/db/connection.hpp>
-#include <powermanage/eventstore/types.hpp>
-
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/db/connection.hpp>
+#include <powermanage/eventstore/types.hpp>
 
 namespace pm::eventstore::detail {
 

@@ -1,8 +1,7 @@
-#include <powermanage/eventstore/subscription.hpp>
+#include <algorithm>
 
 #include <powermanage/db/connection.hpp>
-
-#include <algorithm>
+#include <powermanage/eventstore/subscription.hpp>
 
 #include "eventstore/rows.hpp"
 
@@ -26,12 +25,18 @@ std::int64_t parse_position(const std::string& payload) {
 
 }  // namespace
 
-Subscription::Subscription(std::string url, Position after, Handler handler, SubscriptionOptions options)
-    : url_(std::move(url)), handler_(std::move(handler)), options_(std::move(options)), position_(after) {
+Subscription::Subscription(std::string url, Position after, Handler handler,
+                           SubscriptionOptions options)
+    : url_(std::move(url)),
+      handler_(std::move(handler)),
+      options_(std::move(options)),
+      position_(after) {
     thread_ = std::thread([this] { run(); });
 }
 
-Subscription::~Subscription() { stop(); }
+Subscription::~Subscription() {
+    stop();
+}
 
 void Subscription::stop() {
     stopping_ = true;
@@ -53,7 +58,8 @@ std::string Subscription::error() const {
 void Subscription::run() {
     auto backoff = std::chrono::milliseconds(100);
     auto sleep_unless_stopped = [&](std::chrono::milliseconds total) {
-        for (auto slept = std::chrono::milliseconds(0); slept < total && !stopping_; slept += kStopCheck) {
+        for (auto slept = std::chrono::milliseconds(0); slept < total && !stopping_;
+             slept += kStopCheck) {
             std::this_thread::sleep_for(std::min(kStopCheck, total - slept));
         }
     };
@@ -71,7 +77,8 @@ void Subscription::run() {
             // The newest position known to exist: from the table now, then from each hint.
             // While nothing at or past it has been delivered, re-read soon instead of
             // sleeping through the poll interval.
-            std::int64_t announced = conn.exec("SELECT coalesce(max(position), 0) FROM events").int64(0, 0);
+            std::int64_t announced =
+                conn.exec("SELECT coalesce(max(position), 0) FROM events").int64(0, 0);
             std::int64_t delivered_max = position().position;
             auto retry_delay = kRetryUnfinal;
             while (!stopping_) {
@@ -84,7 +91,8 @@ void Subscription::run() {
                         handler_(e);
                     } catch (const std::exception& ex) {
                         std::lock_guard lock(mutex_);
-                        error_ = "handler failed at position " + e.position.to_string() + ": " + ex.what();
+                        error_ = "handler failed at position " + e.position.to_string() + ": " +
+                                 ex.what();
                         stopping_ = true;
                         return;
                     }
@@ -101,13 +109,15 @@ void Subscription::run() {
                 // Caught up: wait for a hint, or re-read after the poll interval regardless,
                 // since a hint can be lost and a late commit sends none of its own.
                 const bool unfinal = announced > delivered_max;
-                const auto wait = unfinal ? std::min(retry_delay, options_.poll_interval) : options_.poll_interval;
+                const auto wait = unfinal ? std::min(retry_delay, options_.poll_interval)
+                                          : options_.poll_interval;
                 retry_delay = unfinal ? retry_delay * 2 : kRetryUnfinal;
                 const auto deadline = std::chrono::steady_clock::now() + wait;
                 while (!stopping_ && std::chrono::steady_clock::now() < deadline) {
                     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                         deadline - std::chrono::steady_clock::now());
-                    if (auto hint = conn.wait_notification(std::clamp(left, std::chrono::milliseconds(1), kStopCheck))) {
+                    if (auto hint = conn.wait_notification(
+                            std::clamp(left, std::chrono::milliseconds(1), kStopCheck))) {
                         do {
                             announced = std::max(announced, parse_position(hint->payload));
                         } while ((hint = conn.next_notification()));

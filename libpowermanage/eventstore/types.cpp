@@ -1,8 +1,8 @@
-#include <powermanage/eventstore/types.hpp>
+#include <charconv>
 
 #include <fmt/format.h>
 
-#include <charconv>
+#include <powermanage/eventstore/types.hpp>
 
 namespace pm::eventstore {
 
@@ -16,7 +16,9 @@ std::string ExpectedVersion::to_string() const {
     return std::to_string(value_);
 }
 
-std::string Position::to_string() const { return fmt::format("{}:{}", transaction_id, position); }
+std::string Position::to_string() const {
+    return fmt::format("{}:{}", transaction_id, position);
+}
 
 std::optional<Position> Position::parse(std::string_view text) {
     const auto colon = text.find(':');
@@ -26,8 +28,10 @@ std::optional<Position> Position::parse(std::string_view text) {
     Position out;
     const auto tx = text.substr(0, colon);
     const auto pos = text.substr(colon + 1);
-    const auto [tx_end, tx_ec] = std::from_chars(tx.data(), tx.data() + tx.size(), out.transaction_id);
-    const auto [pos_end, pos_ec] = std::from_chars(pos.data(), pos.data() + pos.size(), out.position);
+    const auto [tx_end, tx_ec] =
+        std::from_chars(tx.data(), tx.data() + tx.size(), out.transaction_id);
+    const auto [pos_end, pos_ec] =
+        std::from_chars(pos.data(), pos.data() + pos.size(), out.position);
     if (tx.empty() || pos.empty() || tx_ec != std::errc() || pos_ec != std::errc() ||
         tx_end != tx.data() + tx.size() || pos_end != pos.data() + pos.size() || out.position < 0) {
         return std::nullopt;

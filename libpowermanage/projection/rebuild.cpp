@@ -1,6 +1,5 @@
-#include <powermanage/projection/rebuild.hpp>
-
 #include <powermanage/db/transaction.hpp>
+#include <powermanage/projection/rebuild.hpp>
 
 #include "eventstore/rows.hpp"
 
@@ -30,23 +29,26 @@ std::vector<std::string> parse_text_array(std::string_view text) {
 RebuildReport rebuild(db::Connection& conn, const std::vector<std::string>& stream_types,
                       const std::function<void(const RebuildProgress&)>& progress, int batch) {
     const auto started = std::chrono::steady_clock::now();
-    const db::Param requested =
-        stream_types.empty() ? db::Param() : db::Param(eventstore::detail::array_literal(stream_types));
+    const db::Param requested = stream_types.empty()
+                                    ? db::Param()
+                                    : db::Param(eventstore::detail::array_literal(stream_types));
     db::Transaction tx(conn, db::Actor::system("rebuild"));
     RebuildReport report;
     const auto types = tx.exec("SELECT pm_truncate_projections($1::text[])::text", {requested});
     report.stream_types = parse_text_array(types.text(0, 0));
     const std::string types_param = eventstore::detail::array_literal(report.stream_types);
     RebuildProgress state;
-    state.total = tx.exec("SELECT count(*) FROM events WHERE stream_type = ANY ($1::text[])", {types_param})
-                      .int64(0, 0);
+    state.total =
+        tx.exec("SELECT count(*) FROM events WHERE stream_type = ANY ($1::text[])", {types_param})
+            .int64(0, 0);
     if (progress) {
         progress(state);
     }
     std::int64_t last = 0;
     for (;;) {
-        const auto step = tx.exec("SELECT last_position, replayed FROM pm_replay_events($1, $2, $3::text[])",
-                                  {std::to_string(last), std::to_string(batch), types_param});
+        const auto step =
+            tx.exec("SELECT last_position, replayed FROM pm_replay_events($1, $2, $3::text[])",
+                    {std::to_string(last), std::to_string(batch), types_param});
         last = step.int64(0, 0);
         const auto replayed = step.int64(0, 1);
         state.replayed += replayed;

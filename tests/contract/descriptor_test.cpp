@@ -1,11 +1,11 @@
 // The generated pm.v1 descriptors against the contract's own counts (wire-contract.md §5).
+#include <set>
+#include <string>
+
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 
 #include <powermanage/contract/contract.hpp>
-
-#include <set>
-#include <string>
 
 namespace {
 

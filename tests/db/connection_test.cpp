@@ -1,11 +1,11 @@
 // The libpq connection, pool and transactions against a real server.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include <powermanage/db/connection.hpp>
 #include <powermanage/db/pool.hpp>
 #include <powermanage/db/transaction.hpp>
-
-#include <thread>
 
 #include "support/test_database.hpp"
 
@@ -58,7 +58,8 @@ TEST_F(DbConnection, TransactionRollsBackUnlessCommittedAndSetsTheActor) {
     {
         pm::db::Transaction tx(conn, pm::db::Actor::user("01HZZZZZZZZZZZZZZZZZZZZZZZ"));
         tx.exec("INSERT INTO t VALUES (1)");
-        const auto r = tx.exec("SELECT current_setting('pm.actor_type'), current_setting('pm.actor_id')");
+        const auto r =
+            tx.exec("SELECT current_setting('pm.actor_type'), current_setting('pm.actor_id')");
         EXPECT_EQ(r.text(0, 0), "user");
         EXPECT_EQ(r.text(0, 1), "01HZZZZZZZZZZZZZZZZZZZZZZZ");
     }
@@ -70,7 +71,8 @@ TEST_F(DbConnection, TransactionRollsBackUnlessCommittedAndSetsTheActor) {
     }
     EXPECT_EQ(conn.exec("SELECT count(*) FROM t").int64(0, 0), 1);
     // The settings were transaction-local: gone now.
-    EXPECT_EQ(conn.exec("SELECT coalesce(current_setting('pm.actor_type', true), '')").text(0, 0), "");
+    EXPECT_EQ(conn.exec("SELECT coalesce(current_setting('pm.actor_type', true), '')").text(0, 0),
+              "");
 }
 
 TEST_F(DbConnection, PoolBoundsConnectionsAndReplacesBrokenOnes) {

@@ -20,7 +20,8 @@ TEST_F(Migrations, AppliesEveryMigrationOnceInOrder) {
     EXPECT_EQ(pm::db::schema_version(conn), 0);
     const auto all = pm::db::builtin_migrations();
     std::vector<int> seen;
-    const auto first = pm::db::migrate(conn, all, [&](const pm::db::Migration& m) { seen.push_back(m.version); });
+    const auto first =
+        pm::db::migrate(conn, all, [&](const pm::db::Migration& m) { seen.push_back(m.version); });
     EXPECT_EQ(first.from_version, 0);
     EXPECT_EQ(first.to_version, all.back().version);
     EXPECT_EQ(first.applied.size(), all.size());
@@ -38,7 +39,9 @@ TEST_F(Migrations, AppliesEveryMigrationOnceInOrder) {
 TEST_F(Migrations, RefusesASchemaNewerThanTheBinary) {
     Connection conn(database_url());
     pm::db::migrate(conn);
-    conn.exec("INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'from_the_future', 'x')");
+    conn.exec(
+        "INSERT INTO schema_migrations (version, name, checksum) VALUES (999, 'from_the_future', "
+        "'x')");
     try {
         pm::db::migrate(conn);
         FAIL() << "migrate accepted a newer schema";

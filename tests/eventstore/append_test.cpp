@@ -1,9 +1,9 @@
 // Appending with expected versions, alone and in group commits.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <set>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "eventstore/store_fixture.hpp"
 
@@ -18,12 +18,13 @@ class Append : public pm::testing::EventStoreTest {};
 
 TEST_F(Append, WritesVersionsAndReadsThemBack) {
     const StreamId s{"test", "A"};
-    const auto first = store().append(s, ExpectedVersion::no_stream(), {event("Made", 1), event("Changed", 2)},
-                                      Actor::user("U1"));
+    const auto first = store().append(s, ExpectedVersion::no_stream(),
+                                      {event("Made", 1), event("Changed", 2)}, Actor::user("U1"));
     EXPECT_EQ(first.first_version, 1);
     EXPECT_EQ(first.last_version, 2);
     EXPECT_GT(first.last_position, 0);
-    const auto second = store().append(s, ExpectedVersion::exactly(2), {event("Changed", 3)}, Actor::system());
+    const auto second =
+        store().append(s, ExpectedVersion::exactly(2), {event("Changed", 3)}, Actor::system());
     EXPECT_EQ(second.first_version, 3);
     EXPECT_GT(second.last_position, first.last_position);
 
@@ -57,19 +58,24 @@ TEST_F(Append, WrongExpectedVersionIsATypedConflictWithTheActualVersion) {
     } catch (const VersionConflict& e) {
         EXPECT_EQ(e.actual(), 1);
     }
-    EXPECT_THROW(store().append({"test", "never"}, ExpectedVersion::exactly(1), {event("X")}, Actor::system()),
+    EXPECT_THROW(store().append({"test", "never"}, ExpectedVersion::exactly(1), {event("X")},
+                                Actor::system()),
                  VersionConflict);
-    EXPECT_EQ(store().append(s, ExpectedVersion::any(), {event("Changed")}, Actor::system()).last_version, 2);
+    EXPECT_EQ(
+        store().append(s, ExpectedVersion::any(), {event("Changed")}, Actor::system()).last_version,
+        2);
     EXPECT_EQ(store().read_stream(s).size(), 2u);
 }
 
 TEST_F(Append, RejectsRequestsThatCannotBeRight) {
-    EXPECT_THROW(store().append({"test", "C"}, ExpectedVersion::any(), {}, Actor::system()), std::invalid_argument);
+    EXPECT_THROW(store().append({"test", "C"}, ExpectedVersion::any(), {}, Actor::system()),
+                 std::invalid_argument);
     EXPECT_THROW(store().append({"", "C"}, ExpectedVersion::any(), {event("X")}, Actor::system()),
                  std::invalid_argument);
     pm::eventstore::NewEvent wrong_stream{"UserCreated", {}, {}, "user"};
-    EXPECT_THROW(store().append({"token", "C"}, ExpectedVersion::any(), {wrong_stream}, Actor::system()),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        store().append({"token", "C"}, ExpectedVersion::any(), {wrong_stream}, Actor::system()),
+        std::invalid_argument);
 }
 
 TEST_F(Append, ConcurrentWritersOnOneStreamWinEachVersionExactlyOnce) {
@@ -84,7 +90,8 @@ TEST_F(Append, ConcurrentWritersOnOneStreamWinEachVersionExactlyOnce) {
             for (int i = 0; i < kAttemptsEach; ++i) {
                 const auto seen = store().stream_version(s);
                 try {
-                    store().append(s, ExpectedVersion::exactly(seen), {event("Step", w)}, Actor::system());
+                    store().append(s, ExpectedVersion::exactly(seen), {event("Step", w)},
+                                   Actor::system());
                     ++wins;
                 } catch (const VersionConflict&) {
                     ++conflicts;
@@ -105,7 +112,8 @@ TEST_F(Append, ConcurrentWritersOnOneStreamWinEachVersionExactlyOnce) {
 }
 
 TEST_F(Append, OneCallersConflictInABatchDoesNotFailTheOthers) {
-    store().append({"test", "taken"}, ExpectedVersion::no_stream(), {event("Made")}, Actor::system());
+    store().append({"test", "taken"}, ExpectedVersion::no_stream(), {event("Made")},
+                   Actor::system());
     std::vector<std::future<pm::eventstore::AppendResult>> futures;
     for (int i = 0; i < 200; ++i) {
         const bool doomed = i % 10 == 3;
@@ -133,7 +141,8 @@ TEST_F(Append, EventsOfOneAppendAreContiguousInTheStream) {
     std::vector<std::future<pm::eventstore::AppendResult>> futures;
     for (int i = 0; i < 50; ++i) {
         futures.push_back(store().append_async({"test", "shared"}, ExpectedVersion::any(),
-                                               {event("A", i), event("B", i), event("C", i)}, Actor::system()));
+                                               {event("A", i), event("B", i), event("C", i)},
+                                               Actor::system()));
     }
     std::set<std::int32_t> firsts;
     for (auto& f : futures) {
@@ -153,8 +162,10 @@ TEST_F(Append, EventsOfOneAppendAreContiguousInTheStream) {
 }
 
 TEST_F(Append, PayloadsSurviveQuotingOfEveryKind) {
-    const std::string nasty = "quote \" backslash \\ brace {} comma , newline \n unicode \xc3\xa9 \xf0\x9f\x98\x80";
-    pm::eventstore::NewEvent e{"Nasty", {{"text", nasty}, {"nested", {{"a", {1, 2, 3}}}}}, {{"m", nasty}}, {}};
+    const std::string nasty =
+        "quote \" backslash \\ brace {} comma , newline \n unicode \xc3\xa9 \xf0\x9f\x98\x80";
+    pm::eventstore::NewEvent e{
+        "Nasty", {{"text", nasty}, {"nested", {{"a", {1, 2, 3}}}}}, {{"m", nasty}}, {}};
     store().append({"test", "quote\"d,{id}"}, ExpectedVersion::any(), {e}, Actor::user("a\"b"));
     const auto events = store().read_stream({"test", "quote\"d,{id}"});
     ASSERT_EQ(events.size(), 1u);

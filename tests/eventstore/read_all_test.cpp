@@ -1,12 +1,12 @@
 // Reading everything in commit-safe order: a late commit is delivered late, never skipped.
-#include <gtest/gtest.h>
-
-#include <powermanage/db/connection.hpp>
-
 #include <chrono>
 #include <future>
 #include <map>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include <powermanage/db/connection.hpp>
 
 #include "eventstore/store_fixture.hpp"
 
@@ -24,14 +24,15 @@ protected:
         conn.exec("SELECT set_config('pm.actor_type', 'system', true)");
         conn.exec(
             "INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type, "
-            "actor_type, actor_id) VALUES (gen_random_uuid(), 'test', 'late', 1, 'Late', 'system', 't')");
+            "actor_type, actor_id) VALUES (gen_random_uuid(), 'test', 'late', 1, 'Late', 'system', "
+            "'t')");
     }
 };
 
 TEST_F(ReadAll, PagesThroughEverythingInOrder) {
     for (int i = 0; i < 25; ++i) {
-        store().append({"test", "s" + std::to_string(i % 3)}, ExpectedVersion::any(), {event("E", i)},
-                       Actor::system());
+        store().append({"test", "s" + std::to_string(i % 3)}, ExpectedVersion::any(),
+                       {event("E", i)}, Actor::system());
     }
     Position cursor = Position::start();
     std::vector<std::int64_t> seen;
@@ -112,8 +113,8 @@ TEST_F(ReadAll, ConcurrentAppendersNeverInvertAStreamsVersions) {
     while (seen < 8 * 150 * 2 && std::chrono::steady_clock::now() < deadline) {
         const auto page = store().read_all(cursor, 1000);
         for (const auto& e : page.events) {
-            EXPECT_EQ(e.version, last_version[e.stream.id] + 1) << e.stream.id << " out of order at "
-                                                                << e.position.to_string();
+            EXPECT_EQ(e.version, last_version[e.stream.id] + 1)
+                << e.stream.id << " out of order at " << e.position.to_string();
             last_version[e.stream.id] = e.version;
             ++seen;
         }
@@ -129,7 +130,8 @@ TEST_F(ReadAll, AnAppendMustBeTheFirstWriteOfItsTransaction) {
     conn.exec("INSERT INTO scratch VALUES (1)");
     try {
         conn.exec(
-            "SELECT * FROM pm_append_batch('{test}', '{s}', '{-1}', '{1}', '{system}', '{t}', '{1}', "
+            "SELECT * FROM pm_append_batch('{test}', '{s}', '{-1}', '{1}', '{system}', '{t}', "
+            "'{1}', "
             "ARRAY[gen_random_uuid()], '{E}', '{\"{}\"}', '{\"{}\"}', now())");
         FAIL() << "an append after another write in its transaction was accepted";
     } catch (const pm::db::DatabaseError& e) {

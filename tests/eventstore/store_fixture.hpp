@@ -2,10 +2,10 @@
 
 // An event store on a private, fully migrated database.
 
+#include <memory>
+
 #include <powermanage/db/pool.hpp>
 #include <powermanage/eventstore/event_store.hpp>
-
-#include <memory>
 
 #include "support/migrated_database.hpp"
 

@@ -1,12 +1,12 @@
 // Subscriptions: catch-up then live, in commit-safe order, surviving lost hints and
 // lost connections.
-#include <gtest/gtest.h>
-
-#include <powermanage/db/connection.hpp>
-
 #include <chrono>
 #include <mutex>
 #include <thread>
+
+#include <gtest/gtest.h>
+
+#include <powermanage/db/connection.hpp>
 
 #include "eventstore/store_fixture.hpp"
 
@@ -54,8 +54,8 @@ TEST_F(Subscribe, CatchesUpThenFollowsLive) {
     auto collector = std::make_shared<Collector>();
     pm::eventstore::SubscriptionOptions options;
     options.poll_interval = 30s;  // so live delivery must come from the NOTIFY
-    auto sub = store().subscribe(Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); },
-                                 options);
+    auto sub = store().subscribe(
+        Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); }, options);
     ASSERT_EQ(collector->wait_for(3), 3u);
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < 3; ++i) {
@@ -76,13 +76,14 @@ TEST_F(Subscribe, ALateCommitIsDeliveredInOrderAndNothingIsSkipped) {
     auto collector = std::make_shared<Collector>();
     pm::eventstore::SubscriptionOptions options;
     options.poll_interval = 100ms;
-    auto sub = store().subscribe(Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); },
-                                 options);
+    auto sub = store().subscribe(
+        Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); }, options);
     pm::db::Connection late(database_url());
     late.exec("BEGIN");
     late.exec("SELECT set_config('pm.actor_type', 'system', true)");
     late.exec(
-        "INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type, actor_type, "
+        "INSERT INTO events (event_id, stream_type, stream_id, stream_version, event_type, "
+        "actor_type, "
         "actor_id) VALUES (gen_random_uuid(), 'test', 'late', 1, 'Late', 'system', 't')");
     store().append({"test", "early"}, ExpectedVersion::any(), {event("Early")}, Actor::system());
     std::this_thread::sleep_for(500ms);  // several polls and the hint have come and gone
@@ -101,8 +102,9 @@ TEST_F(Subscribe, ALostHintIsMadeUpByThePoll) {
     pm::eventstore::SubscriptionOptions options;
     options.poll_interval = 200ms;
     options.channel = "nobody_notifies_this";
-    pm::eventstore::Subscription sub(database_url(), Position::start(),
-                                     [collector](const RecordedEvent& e) { (*collector)(e); }, options);
+    pm::eventstore::Subscription sub(
+        database_url(), Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); },
+        options);
     std::this_thread::sleep_for(100ms);
     store().append({"test", "quiet"}, ExpectedVersion::any(), {event("Quiet")}, Actor::system());
     EXPECT_EQ(collector->wait_for(1, 5s), 1u);
@@ -112,8 +114,8 @@ TEST_F(Subscribe, ALostConnectionIsReopenedAndCaughtUp) {
     auto collector = std::make_shared<Collector>();
     pm::eventstore::SubscriptionOptions options;
     options.poll_interval = 200ms;
-    auto sub = store().subscribe(Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); },
-                                 options);
+    auto sub = store().subscribe(
+        Position::start(), [collector](const RecordedEvent& e) { (*collector)(e); }, options);
     store().append({"test", "r"}, ExpectedVersion::any(), {event("Before")}, Actor::system());
     ASSERT_EQ(collector->wait_for(1), 1u);
 
@@ -121,7 +123,8 @@ TEST_F(Subscribe, ALostConnectionIsReopenedAndCaughtUp) {
     const auto killed = admin.exec(
         "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN%' "
-        "   OR (datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_current_snapshot%')");
+        "   OR (datname = current_database() AND pid <> pg_backend_pid() AND query LIKE "
+        "'%pg_current_snapshot%')");
     ASSERT_GE(killed.int64(0, 0), 1);
     // The store's own connections may have died too; a fresh store appends after the loss.
     pm::db::ConnectionPool pool2(database_url(), 2);
@@ -133,7 +136,8 @@ TEST_F(Subscribe, ALostConnectionIsReopenedAndCaughtUp) {
 }
 
 TEST_F(Subscribe, AThrowingHandlerStopsTheSubscriptionAndSaysWhy) {
-    store().append({"test", "x"}, ExpectedVersion::any(), {event("Boom"), event("Never")}, Actor::system());
+    store().append({"test", "x"}, ExpectedVersion::any(), {event("Boom"), event("Never")},
+                   Actor::system());
     std::atomic<int> calls{0};
     auto sub = store().subscribe(Position::start(), [&](const RecordedEvent&) {
         ++calls;

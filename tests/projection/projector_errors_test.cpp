@@ -28,10 +28,12 @@ protected:
 };
 
 TEST_F(ProjectorErrors, DuplicateLiveEmailIsTypedAlreadyExistsAndWritesNothing) {
-    store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(), {user("a@example.com")}, Actor::system());
+    store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(), {user("a@example.com")},
+                   Actor::system());
     const StreamId second{"user", pm::new_ulid()};
     try {
-        store().append(second, ExpectedVersion::no_stream(), {user("A@example.com")}, Actor::system());
+        store().append(second, ExpectedVersion::no_stream(), {user("A@example.com")},
+                       Actor::system());
         FAIL() << "a second live user got the same email";
     } catch (const AlreadyExists& e) {
         EXPECT_EQ(e.constraint(), "users_projection_email_key");
@@ -45,16 +47,20 @@ TEST_F(ProjectorErrors, DuplicateLiveEmailIsTypedAlreadyExistsAndWritesNothing) 
 TEST_F(ProjectorErrors, ADeletedUsersEmailCanBeReused) {
     const StreamId first{"user", pm::new_ulid()};
     store().append(first, ExpectedVersion::no_stream(), {user("b@example.com")}, Actor::system());
-    store().append(first, ExpectedVersion::exactly(1), {NewEvent::of(UserDeleted{})}, Actor::system());
-    EXPECT_NO_THROW(
-        store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(), {user("b@example.com")}, Actor::system()));
+    store().append(first, ExpectedVersion::exactly(1), {NewEvent::of(UserDeleted{})},
+                   Actor::system());
+    EXPECT_NO_THROW(store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(),
+                                   {user("b@example.com")}, Actor::system()));
 }
 
 TEST_F(ProjectorErrors, AMissingKeyNamesTheEventAndTheKey) {
     const StreamId device{"device", pm::new_ulid()};
     store().append(device, ExpectedVersion::no_stream(),
-                   {NewEvent::of(DeviceRegistered{.hostname = "h", .agent_version = "1", .cert_fingerprint = "f",
-                                                  .cert_serial = "1", .registration_token_id = "t"})},
+                   {NewEvent::of(DeviceRegistered{.hostname = "h",
+                                                  .agent_version = "1",
+                                                  .cert_fingerprint = "f",
+                                                  .cert_serial = "1",
+                                                  .registration_token_id = "t"})},
                    Actor::system());
     NewEvent broken{"DeviceLabelSet", {{"value", "v"}}, {}, "device"};
     try {
@@ -70,18 +76,21 @@ TEST_F(ProjectorErrors, AMissingKeyNamesTheEventAndTheKey) {
 
 TEST_F(ProjectorErrors, AnUpdateBeforeTheCreationIsRefused) {
     const StreamId ghost{"user", pm::new_ulid()};
-    EXPECT_THROW(store().append(ghost, ExpectedVersion::any(), {NewEvent::of(UserDisabled{})}, Actor::system()),
+    EXPECT_THROW(store().append(ghost, ExpectedVersion::any(), {NewEvent::of(UserDisabled{})},
+                                Actor::system()),
                  pm::db::DatabaseError);
     EXPECT_TRUE(store().read_stream(ghost).empty());
 }
 
 TEST_F(ProjectorErrors, InAGroupCommitOnlyTheOffendingCallerFails) {
-    store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(), {user("taken@example.com")},
-                   Actor::system());
+    store().append({"user", pm::new_ulid()}, ExpectedVersion::no_stream(),
+                   {user("taken@example.com")}, Actor::system());
     std::vector<std::future<AppendResult>> pending;
     for (int i = 0; i < 20; ++i) {
-        const auto email = i == 7 ? std::string("taken@example.com") : "free" + std::to_string(i) + "@example.com";
-        pending.push_back(store().append_async({"user", pm::new_ulid()}, ExpectedVersion::no_stream(), {user(email)},
+        const auto email =
+            i == 7 ? std::string("taken@example.com") : "free" + std::to_string(i) + "@example.com";
+        pending.push_back(store().append_async({"user", pm::new_ulid()},
+                                               ExpectedVersion::no_stream(), {user(email)},
                                                Actor::system()));
     }
     int ok = 0, duplicates = 0;

@@ -4,12 +4,12 @@
 // groups, assignments, executions and selections, with references only to things that exist
 // and names that are unique among live rows. Same seed, same history.
 
-#include <powermanage/eventstore/event_store.hpp>
-
 #include <cstdint>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <powermanage/eventstore/event_store.hpp>
 
 namespace pm::testing {
 

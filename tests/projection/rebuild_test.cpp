@@ -1,10 +1,10 @@
 // Rebuilding replays the log through the live path's projectors and gets the same rows.
+#include <map>
+
 #include <gtest/gtest.h>
 
 #include <powermanage/db/connection.hpp>
 #include <powermanage/projection/rebuild.hpp>
-
-#include <map>
 
 #include "eventstore/store_fixture.hpp"
 #include "projection/random_history.hpp"
@@ -12,10 +12,12 @@
 namespace {
 
 const char* const kTables[] = {
-    "users_projection",         "tokens_projection",          "devices_projection",
-    "actions_projection",       "executions_projection",      "execution_output_projection",
-    "action_sets_projection",   "action_set_members_projection", "definitions_projection",
-    "definition_members_projection", "device_groups_projection", "device_group_members_projection",
+    "users_projection",         "tokens_projection",
+    "devices_projection",       "actions_projection",
+    "executions_projection",    "execution_output_projection",
+    "action_sets_projection",   "action_set_members_projection",
+    "definitions_projection",   "definition_members_projection",
+    "device_groups_projection", "device_group_members_projection",
     "assignments_projection",   "user_selections_projection",
 };
 
@@ -24,8 +26,9 @@ std::map<std::string, std::string> snapshot(pm::db::Connection& conn) {
     std::map<std::string, std::string> out;
     for (const char* table : kTables) {
         out[table] = std::string(
-            conn.exec(std::string("SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), "
-                                  "'[]')::text FROM ") +
+            conn.exec(std::string(
+                          "SELECT coalesce(jsonb_agg(to_jsonb(t) ORDER BY to_jsonb(t)::text), "
+                          "'[]')::text FROM ") +
                       table + " t")
                 .text(0, 0));
     }

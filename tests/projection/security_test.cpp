@@ -1,15 +1,14 @@
 // Row-level security by itself, with no application filter: a user sees only the devices
 // assigned to it, a device only itself, and a transaction without an actor sees nothing.
-#include <gtest/gtest.h>
-
-#include <powermanage/db/connection.hpp>
-#include <powermanage/db/transaction.hpp>
-#include <powermanage/common/ulid.hpp>
-#include <powermanage/eventstore/events.hpp>
+#include <algorithm>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
-#include <algorithm>
+#include <powermanage/common/ulid.hpp>
+#include <powermanage/db/connection.hpp>
+#include <powermanage/db/transaction.hpp>
+#include <powermanage/eventstore/events.hpp>
 
 #include "eventstore/store_fixture.hpp"
 
@@ -32,14 +31,16 @@ protected:
         admin.exec(fmt::format("GRANT SELECT ON ALL TABLES IN SCHEMA public TO {}", role_));
         for (int i = 0; i < 3; ++i) {
             devices_.push_back(pm::new_ulid());
-            DeviceRegistered d{.hostname = fmt::format("h{}", i), .agent_version = "1",
-                               .cert_fingerprint = fmt::format("f{}", i), .cert_serial = "1",
+            DeviceRegistered d{.hostname = fmt::format("h{}", i),
+                               .agent_version = "1",
+                               .cert_fingerprint = fmt::format("f{}", i),
+                               .cert_serial = "1",
                                .registration_token_id = "t"};
             if (i < 2) {
                 d.assigned_user_id = alice_;
             }
-            store().append({"device", devices_.back()}, ExpectedVersion::no_stream(), {NewEvent::of(d)},
-                           Actor::system());
+            store().append({"device", devices_.back()}, ExpectedVersion::no_stream(),
+                           {NewEvent::of(d)}, Actor::system());
         }
     }
     void TearDown() override {

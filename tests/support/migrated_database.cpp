@@ -1,8 +1,8 @@
 #include "support/migrated_database.hpp"
 
-#include <powermanage/db/connection.hpp>
-
 #include <fmt/format.h>
+
+#include <powermanage/db/connection.hpp>
 
 namespace pm::testing {
 

@@ -3,9 +3,9 @@
 /// @file
 /// @brief A per-test database with the library's whole schema applied.
 
-#include <powermanage/db/migrations.hpp>
-
 #include <string>
+
+#include <powermanage/db/migrations.hpp>
 
 #include "support/test_database.hpp"
 

@@ -1,12 +1,12 @@
 #include "support/test_database.hpp"
 
-#include <pqxx/pqxx>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
+
+#include <pqxx/pqxx>
+#include <unistd.h>
 
 namespace pm::testing {
 namespace {
@@ -37,7 +37,8 @@ void ensure_template(pqxx::connection& admin, const std::string& template_name,
     try {
         if (!database_exists(lock_tx, template_name)) {
             const std::string building = template_name + "_building";
-            lock_tx.exec0("DROP DATABASE IF EXISTS " + admin.quote_name(building) + " WITH (FORCE)");
+            lock_tx.exec0("DROP DATABASE IF EXISTS " + admin.quote_name(building) +
+                          " WITH (FORCE)");
             lock_tx.exec0("CREATE DATABASE " + admin.quote_name(building));
             if (prepare) {
                 prepare(with_database(admin_database_url(), building));
@@ -122,10 +123,16 @@ void DatabaseTest::SetUp() {
     }
 }
 
-void DatabaseTest::TearDown() { database_.reset(); }
+void DatabaseTest::TearDown() {
+    database_.reset();
+}
 
-const std::string& DatabaseTest::database_url() const { return database_.value().url(); }
+const std::string& DatabaseTest::database_url() const {
+    return database_.value().url();
+}
 
-const std::string& DatabaseTest::database_name() const { return database_.value().name(); }
+const std::string& DatabaseTest::database_name() const {
+    return database_.value().name();
+}
 
 }  // namespace pm::testing

@@ -4,12 +4,12 @@
 /// @brief Each integration test gets a database of its own, cloned from a template that is
 /// built once per test run, so tests are independent and `ctest -j` can run them in parallel.
 
-#include <gtest/gtest.h>
-
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include <gtest/gtest.h>
 
 namespace pm::testing {
 
@@ -45,7 +45,8 @@ public:
     const std::string& url() const { return url_; }
 
 private:
-    TestDatabase(std::string name, std::string url) : name_(std::move(name)), url_(std::move(url)) {}
+    TestDatabase(std::string name, std::string url)
+        : name_(std::move(name)), url_(std::move(url)) {}
 
     std::string name_;
     std::string url_;

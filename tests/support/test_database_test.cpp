@@ -1,14 +1,13 @@
 // The per-test database fixture: every test gets its own clean clone of a template.
-#include <gtest/gtest.h>
-
-#include <pqxx/pqxx>
+#include "support/test_database.hpp"
 
 #include <atomic>
 #include <random>
 #include <thread>
 #include <vector>
 
-#include "support/test_database.hpp"
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 namespace {
 
@@ -28,7 +27,8 @@ TEST(WithDatabase, ReplacesOnlyTheDatabaseName) {
     EXPECT_EQ(with_database("postgresql://u:p@h:5/postgres?sslmode=disable", "x"),
               "postgresql://u:p@h:5/x?sslmode=disable");
     EXPECT_EQ(with_database("postgresql://h", "x"), "postgresql://h/x");
-    EXPECT_EQ(with_database("postgresql://h?connect_timeout=3", "x"), "postgresql://h/x?connect_timeout=3");
+    EXPECT_EQ(with_database("postgresql://h?connect_timeout=3", "x"),
+              "postgresql://h/x?connect_timeout=3");
     EXPECT_THROW(with_database("host=h dbname=y", "x"), std::invalid_argument);
 }
 

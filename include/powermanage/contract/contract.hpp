@@ -23,15 +23,15 @@ const google::protobuf::MethodDescriptor* find_method(std::string_view route_or_
 
 /// How many of each kind of definition the pm.v1 files hold.
 struct Counts {
-    std::size_t files = 0;              ///< .proto files in package pm.v1
-    std::size_t services = 0;           ///< service definitions
-    std::size_t methods = 0;            ///< RPCs over all services
-    std::size_t messages = 0;           ///< declared messages, map entries excluded
-    std::size_t map_entries = 0;        ///< synthetic map-entry messages
-    std::size_t enums = 0;              ///< enum definitions
-    std::size_t enum_values = 0;        ///< values over all enums
-    std::size_t fields = 0;             ///< fields of declared messages (map entries excluded)
-    std::size_t oneofs = 0;             ///< oneof groups
+    std::size_t files = 0;        ///< .proto files in package pm.v1
+    std::size_t services = 0;     ///< service definitions
+    std::size_t methods = 0;      ///< RPCs over all services
+    std::size_t messages = 0;     ///< declared messages, map entries excluded
+    std::size_t map_entries = 0;  ///< synthetic map-entry messages
+    std::size_t enums = 0;        ///< enum definitions
+    std::size_t enum_values = 0;  ///< values over all enums
+    std::size_t fields = 0;       ///< fields of declared messages (map entries excluded)
+    std::size_t oneofs = 0;       ///< oneof groups
 };
 
 /// Walks the pm.v1 files of pool() and counts their definitions.

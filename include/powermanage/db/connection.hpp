@@ -5,8 +5,6 @@
 /// constraint name, and LISTEN/NOTIFY. Blocking; run it on database threads, never on I/O
 /// threads.
 
-#include <powermanage/db/errors.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>
@@ -14,6 +12,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <powermanage/db/errors.hpp>
 
 struct pg_conn;
 struct pg_result;

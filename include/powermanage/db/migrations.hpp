@@ -4,13 +4,13 @@
 /// @brief Schema migrations embedded in the library and applied in order, once, under an
 /// advisory lock so that two processes starting together do not race.
 
-#include <powermanage/db/connection.hpp>
-
 #include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <powermanage/db/connection.hpp>
 
 namespace pm::db {
 
@@ -26,9 +26,9 @@ std::span<const Migration> builtin_migrations();
 
 /// What migrate() did.
 struct MigrationReport {
-    int from_version = 0;       ///< schema version found
-    int to_version = 0;         ///< schema version left
-    std::vector<int> applied;   ///< versions applied by this call
+    int from_version = 0;      ///< schema version found
+    int to_version = 0;        ///< schema version left
+    std::vector<int> applied;  ///< versions applied by this call
 };
 
 /// Applies every migration the database lacks, each in its own transaction, recording it in
@@ -36,7 +36,8 @@ struct MigrationReport {
 /// and then find nothing left to do. Throws SchemaTooNewError if the database has a version
 /// this binary does not know, DatabaseError if a migration fails (its transaction is rolled
 /// back; earlier ones stay applied). `progress` is told about each migration before it runs.
-MigrationReport migrate(Connection& conn, std::span<const Migration> migrations = builtin_migrations(),
+MigrationReport migrate(Connection& conn,
+                        std::span<const Migration> migrations = builtin_migrations(),
                         const std::function<void(const Migration&)>& progress = {});
 
 /// The newest migration recorded in the database; 0 for an empty database.

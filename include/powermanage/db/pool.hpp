@@ -3,8 +3,6 @@
 /// @file
 /// @brief A bounded pool of database connections, opened on demand and shared by threads.
 
-#include <powermanage/db/connection.hpp>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -12,6 +10,8 @@
 #include <mutex>
 #include <string>
 #include <vector>
+
+#include <powermanage/db/connection.hpp>
 
 namespace pm::db {
 

@@ -3,12 +3,12 @@
 /// @file
 /// @brief Transactions, and the actor whose row-level-security view a transaction gets.
 
-#include <powermanage/db/connection.hpp>
-#include <powermanage/db/pool.hpp>
-
 #include <string>
 #include <string_view>
 #include <type_traits>
+
+#include <powermanage/db/connection.hpp>
+#include <powermanage/db/pool.hpp>
 
 namespace pm::db {
 

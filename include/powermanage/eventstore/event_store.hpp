@@ -4,16 +4,16 @@
 /// @brief The event store: append with an expected version (batched into group commits),
 /// read a stream, read everything in commit-safe order, subscribe, and travel in time.
 
-#include <powermanage/common/clock.hpp>
-#include <powermanage/db/pool.hpp>
-#include <powermanage/eventstore/subscription.hpp>
-#include <powermanage/eventstore/types.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <future>
 #include <memory>
 #include <vector>
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/db/pool.hpp>
+#include <powermanage/eventstore/subscription.hpp>
+#include <powermanage/eventstore/types.hpp>
 
 namespace pm::eventstore {
 
@@ -33,10 +33,10 @@ struct AppenderOptions {
 
 /// Counters of the appender, for metrics and benchmarks.
 struct AppenderStats {
-    std::uint64_t appends = 0;        ///< append calls completed (success or failure)
-    std::uint64_t events = 0;         ///< events written
-    std::uint64_t transactions = 0;   ///< batch transactions committed
-    std::uint64_t conflicts = 0;      ///< appends refused with VersionConflict
+    std::uint64_t appends = 0;           ///< append calls completed (success or failure)
+    std::uint64_t events = 0;            ///< events written
+    std::uint64_t transactions = 0;      ///< batch transactions committed
+    std::uint64_t conflicts = 0;         ///< appends refused with VersionConflict
     std::uint64_t isolated_retries = 0;  ///< batches re-run caller by caller after an error
 };
 

@@ -6,12 +6,12 @@
 /// stream type it belongs to). Members map to `snake_case` keys of the same name;
 /// `std::optional` members may be absent, every other member must be present.
 
-#include <boost/describe.hpp>
-#include <boost/json.hpp>
-
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/describe.hpp>
+#include <boost/json.hpp>
 
 namespace pm::eventstore {
 

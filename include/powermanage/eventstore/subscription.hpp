@@ -3,8 +3,6 @@
 /// @file
 /// @brief A live subscription to the global event order.
 
-#include <powermanage/eventstore/types.hpp>
-
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -13,14 +11,16 @@
 #include <string>
 #include <thread>
 
+#include <powermanage/eventstore/types.hpp>
+
 namespace pm::eventstore {
 
 /// How a subscription reads and waits.
 struct SubscriptionOptions {
-    std::size_t batch_size = 500;                       ///< events per read
-    std::chrono::milliseconds poll_interval{1000};      ///< re-read this often with no NOTIFY
+    std::size_t batch_size = 500;                         ///< events per read
+    std::chrono::milliseconds poll_interval{1000};        ///< re-read this often with no NOTIFY
     std::chrono::milliseconds max_reconnect_delay{5000};  ///< backoff cap after a lost connection
-    std::string channel = "pm_events";                  ///< the hint channel to LISTEN on
+    std::string channel = "pm_events";                    ///< the hint channel to LISTEN on
 };
 
 /// Delivers events to a handler on its own thread, in global order, each exactly once per

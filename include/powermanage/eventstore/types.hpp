@@ -3,18 +3,18 @@
 /// @file
 /// @brief The vocabulary of the event store: streams, expected versions, positions, events.
 
-#include <powermanage/common/clock.hpp>
-#include <powermanage/db/transaction.hpp>
-#include <powermanage/eventstore/payload.hpp>
-
-#include <boost/json.hpp>
-
 #include <compare>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include <boost/json.hpp>
+
+#include <powermanage/common/clock.hpp>
+#include <powermanage/db/transaction.hpp>
+#include <powermanage/eventstore/payload.hpp>
 
 namespace pm::eventstore {
 
@@ -37,7 +37,9 @@ public:
     /// The stream must not exist yet (creations).
     static constexpr ExpectedVersion no_stream() { return ExpectedVersion(0); }
     /// The stream must be at exactly `version` (check-then-act invariants). 0 = no stream.
-    static constexpr ExpectedVersion exactly(std::int32_t version) { return ExpectedVersion(version); }
+    static constexpr ExpectedVersion exactly(std::int32_t version) {
+        return ExpectedVersion(version);
+    }
 
     /// -1 for any, 0 for no stream, N for exactly N.
     constexpr std::int64_t encoded() const { return value_; }
@@ -83,16 +85,16 @@ struct NewEvent {
 
 /// An event as stored.
 struct RecordedEvent {
-    Position position;               ///< global order
-    std::string event_id;            ///< unique id (a UUID)
-    StreamId stream;                 ///< the stream
-    std::int32_t version = 0;        ///< 1-based place in the stream
-    std::string type;                ///< event type
-    boost::json::object data;        ///< payload
-    boost::json::object metadata;    ///< metadata
-    std::string actor_type;          ///< "system", "admin", "user" or "device"
-    std::string actor_id;            ///< who
-    Clock::TimePoint occurred_at;    ///< when it was appended
+    Position position;             ///< global order
+    std::string event_id;          ///< unique id (a UUID)
+    StreamId stream;               ///< the stream
+    std::int32_t version = 0;      ///< 1-based place in the stream
+    std::string type;              ///< event type
+    boost::json::object data;      ///< payload
+    boost::json::object metadata;  ///< metadata
+    std::string actor_type;        ///< "system", "admin", "user" or "device"
+    std::string actor_id;          ///< who
+    Clock::TimePoint occurred_at;  ///< when it was appended
 
     /// The payload as its C++ type. Throws PayloadError if the type name differs or the data
     /// does not fit.
@@ -120,9 +122,9 @@ public:
     /// A conflict on `stream`, which is at `actual` instead of `expected`.
     VersionConflict(StreamId stream, ExpectedVersion expected, std::int32_t actual);
 
-    const StreamId& stream() const { return stream_; }        ///< the stream
-    ExpectedVersion expected() const { return expected_; }    ///< what the caller expected
-    std::int32_t actual() const { return actual_; }           ///< the stream's real version
+    const StreamId& stream() const { return stream_; }      ///< the stream
+    ExpectedVersion expected() const { return expected_; }  ///< what the caller expected
+    std::int32_t actual() const { return actual_; }         ///< the stream's real version
 
 private:
     StreamId stream_;

@@ -3,13 +3,13 @@
 /// @file
 /// @brief Rebuilding projections from the event log with the live path's projector functions.
 
-#include <powermanage/db/connection.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include <powermanage/db/connection.hpp>
 
 namespace pm::projection {
 

@@ -1,9 +1,9 @@
 // A program outside the project that uses an installed libpowermanage.
+#include <cstdio>
+
 #include <powermanage/common/ulid.hpp>
 #include <powermanage/contract/contract.hpp>
 #include <powermanage/validation/validator.hpp>
-
-#include <cstdio>
 
 #include "pm/v1/control.pb.h"
 
