@@ -192,9 +192,12 @@ BENCHMARK(BM_Limit_BareCopy1000)->UseRealTime()->MinTime(3);
 // caller gets without group commit.
 void BM_Limit_PlainOneEventTransactions(benchmark::State& state) {
     pm::db::Connection conn(BenchDatabase::get().url());
+    // Versions far above what the store benchmarks reach, and unique across threads.
+    static std::atomic<std::int32_t> next_version{1000000};
     std::uint64_t n = g_seed++ * 1000000;
     for (auto _ : state) {
         auto m = mixed_event(n++);
+        const auto version = next_version++;
         conn.exec("BEGIN");
         conn.exec("SELECT set_config('pm.actor_type', 'system', true)");
         conn.exec(
@@ -202,7 +205,7 @@ void BM_Limit_PlainOneEventTransactions(benchmark::State& state) {
             "data, "
             "actor_type, actor_id) VALUES (gen_random_uuid(), $1, $2, $3, $4, $5::jsonb, 'system', "
             "'bench')",
-            {m.stream.type, m.stream.id, std::to_string(n), m.event.type,
+            {m.stream.type, m.stream.id, std::to_string(version), m.event.type,
              boost::json::serialize(m.event.data)});
         conn.exec("COMMIT");
     }
