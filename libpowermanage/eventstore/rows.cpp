@@ -29,16 +29,12 @@ RecordedEvent event_from_row(const db::Result& r, int row) {
 }
 
 std::vector<RecordedEvent> read_all(db::Connection& conn, Position after, std::size_t limit) {
-    // Rows of transactions below the snapshot's xmin are final: anything that can still
-    // commit has a larger transaction id, so it sorts after everything returned here.
-    const auto result =
-        conn.exec(std::string("SELECT ") + kEventColumns +
-                      " FROM events"
-                      " WHERE (transaction_id, position) > ($1::xid8, $2::bigint)"
-                      "   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())"
-                      " ORDER BY transaction_id, position LIMIT $3",
-                  {std::to_string(after.transaction_id), std::to_string(after.position),
-                   std::to_string(limit)});
+    // pm_read_all keeps only rows of transactions below the snapshot's xmin: anything that
+    // can still commit has a larger transaction id, so it sorts after everything returned.
+    const auto result = conn.exec(std::string("SELECT ") + kEventColumns +
+                                      " FROM pm_read_all($1::xid8, $2::bigint, $3::integer)",
+                                  {std::to_string(after.transaction_id),
+                                   std::to_string(after.position), std::to_string(limit)});
     std::vector<RecordedEvent> out;
     out.reserve(static_cast<std::size_t>(result.rows()));
     for (int i = 0; i < result.rows(); ++i) {

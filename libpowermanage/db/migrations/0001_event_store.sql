@@ -147,3 +147,18 @@ BEGIN
     ORDER BY c.ord;
 END;
 $$;
+
+-- Up to p_limit events after the cursor (p_after_txid, p_after_position) in (transaction id,
+-- position) order, only from transactions older than every transaction still running, so an
+-- event whose transaction commits late is read late, never skipped. The settings pin the plan
+-- to an ordered walk of events_commit_order: with stale statistics the planner would
+-- otherwise fetch and sort everything after the cursor on every page.
+CREATE FUNCTION pm_read_all(p_after_txid xid8, p_after_position bigint, p_limit integer)
+RETURNS SETOF events LANGUAGE sql STABLE
+SET enable_sort = off SET enable_bitmapscan = off SET enable_seqscan = off AS $$
+    SELECT * FROM events
+    WHERE (transaction_id, position) > (p_after_txid, p_after_position)
+      AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY transaction_id, position
+    LIMIT p_limit
+$$;
