@@ -67,6 +67,8 @@ void Subscription::run() {
     while (!stopping_) {
         try {
             db::Connection conn(url_);
+            // Named, so operators can tell it apart in pg_stat_activity.
+            conn.exec("SET application_name = 'pm_subscription'");
             // LISTEN before reading, so a commit between the read and the wait still wakes us.
             conn.exec("LISTEN " + conn.quote_identifier(options_.channel));
             if (connected_before) {
