@@ -403,7 +403,11 @@ DECLARE
 BEGIN
     CASE e.event_type
     WHEN 'DeviceHeartbeat', 'DeviceConnected' THEN
-        -- An empty agent version or host name carries no information: keep the old one.
+        -- An empty agent version or host name carries no information: keep the old one. Both
+        -- are optional in a heartbeat but required in DeviceConnected: a missing one fails.
+        IF e.event_type = 'DeviceConnected' THEN
+            PERFORM pm_required(e.data, 'agent_version'), pm_required(e.data, 'hostname');
+        END IF;
         UPDATE devices_projection
         SET last_seen_at = greatest(last_seen_at, e.occurred_at),
             agent_version = coalesce(nullif(e.data ->> 'agent_version', ''), agent_version),
