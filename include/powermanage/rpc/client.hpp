@@ -5,16 +5,16 @@
 /// cleartext (h2c by prior knowledge) or TLS with an optional client certificate. It serves
 /// the agent simulator, the CLI and the tests.
 
-#include <powermanage/rpc/context.hpp>
-#include <powermanage/rpc/service.hpp>
-#include <powermanage/rpc/status.hpp>
-
-#include <boost/asio/any_io_executor.hpp>
-
 #include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <powermanage/rpc/context.hpp>
+#include <powermanage/rpc/service.hpp>
+#include <powermanage/rpc/status.hpp>
 
 namespace pm::rpc {
 
@@ -30,7 +30,7 @@ struct ClientOptions {
     std::string private_key_file;  ///< its key
     std::string server_name;       ///< SNI and verification name; default: the URL's host
     std::chrono::milliseconds timeout{30000};  ///< per unary call (sent as Connect-Timeout-Ms)
-    Headers headers;               ///< added to every call (e.g. authorization)
+    Headers headers;                           ///< added to every call (e.g. authorization)
 };
 
 /// The client side of a bidi stream.
@@ -61,7 +61,8 @@ public:
     Task<Status> unary(std::string_view full_method, const google::protobuf::Message& request,
                        google::protobuf::Message& response, const Headers& extra = {});
     /// Opens a bidi stream.
-    Task<std::unique_ptr<ClientStream>> stream(std::string_view full_method, const Headers& extra = {});
+    Task<std::unique_ptr<ClientStream>> stream(std::string_view full_method,
+                                               const Headers& extra = {});
     /// Response headers of the last unary call (e.g. set-cookie).
     const Headers& last_response_headers() const;
 

@@ -3,8 +3,6 @@
 /// @file
 /// @brief What a handler and the interceptors know about one call.
 
-#include <powermanage/rpc/status.hpp>
-
 #include <chrono>
 #include <map>
 #include <optional>
@@ -12,6 +10,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <powermanage/rpc/status.hpp>
 
 namespace google::protobuf {
 class MethodDescriptor;
@@ -26,7 +26,9 @@ public:
     void add(std::string name, std::string value);
     /// Replaces every field of that name with one.
     void set(std::string name, std::string value);
-    /// The first value of a field, or nullopt.
+    /// Removes every field of that name (any case).
+    void erase(std::string_view name);
+    /// The first value of a field (the name in any case), or nullopt.
     std::optional<std::string_view> get(std::string_view name) const;
     /// Every (name, value) pair.
     const std::vector<std::pair<std::string, std::string>>& fields() const { return fields_; }
@@ -58,12 +60,12 @@ struct CallContext {
     bool secure = false;                                         ///< over TLS
     std::string remote_address;                                  ///< peer "ip:port"
     std::optional<PeerCertificate> peer_certificate;             ///< verified client cert
-    std::string peer_identity;          ///< what the server's identity mapper made of it
-    Headers request_headers;            ///< as received (pseudo-headers excluded)
-    Headers response_headers;           ///< sent with the response
-    Headers response_trailers;          ///< sent at its end
+    std::string peer_identity;  ///< what the server's identity mapper made of it
+    Headers request_headers;    ///< as received (pseudo-headers excluded)
+    Headers response_headers;   ///< sent with the response
+    Headers response_trailers;  ///< sent at its end
     std::optional<std::chrono::steady_clock::time_point> deadline;  ///< from the timeout header
-    std::string principal;              ///< who is calling, once authenticated
+    std::string principal;                          ///< who is calling, once authenticated
     std::map<std::string, std::string> attributes;  ///< anything interceptors pass on
 };
 

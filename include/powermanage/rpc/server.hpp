@@ -6,8 +6,6 @@
 /// cleartext or TLS with optional or required client certificates. All on Asio, one coroutine
 /// per connection, no thread per connection.
 
-#include <powermanage/rpc/service.hpp>
-
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +14,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <powermanage/rpc/service.hpp>
 
 namespace pm::rpc {
 
@@ -37,22 +37,22 @@ struct TlsOptions {
 
 /// Limits; each answers with the right Connect/gRPC error or a clean close when exceeded.
 struct Limits {
-    std::size_t max_request_body = 8u << 20;       ///< unary request body (after decompression)
-    std::size_t max_stream_message = 16u << 20;    ///< one inbound stream message
-    std::size_t max_header_bytes = 64u << 10;      ///< all request headers together
-    std::uint32_t max_concurrent_streams = 256;    ///< HTTP/2 streams per connection
-    std::size_t max_connections = 20000;           ///< open connections per server
+    std::size_t max_request_body = 8u << 20;     ///< unary request body (after decompression)
+    std::size_t max_stream_message = 16u << 20;  ///< one inbound stream message
+    std::size_t max_header_bytes = 64u << 10;    ///< all request headers together
+    std::uint32_t max_concurrent_streams = 256;  ///< HTTP/2 streams per connection
+    std::size_t max_connections = 20000;         ///< open connections per server
     std::chrono::milliseconds handshake_timeout{10000};  ///< TLS handshake
     std::chrono::milliseconds request_timeout{30000};    ///< headers and body of a unary call
     std::chrono::milliseconds idle_timeout{300000};      ///< a connection with no calls
-    std::size_t send_queue_messages = 64;          ///< ServerStream::write queue length
-    std::chrono::milliseconds send_timeout{10000}; ///< longest wait to queue one message
+    std::size_t send_queue_messages = 64;                ///< ServerStream::write queue length
+    std::chrono::milliseconds send_timeout{10000};       ///< longest wait to queue one message
     std::chrono::milliseconds shutdown_grace{10000};  ///< in-flight calls get this long on stop()
 };
 
 /// Cross-origin requests from browsers.
 struct CorsOptions {
-    bool enabled = false;                  ///< answer preflights and add CORS headers
+    bool enabled = false;                      ///< answer preflights and add CORS headers
     std::vector<std::string> allowed_origins;  ///< empty = any origin
 };
 
@@ -63,7 +63,11 @@ struct ServerOptions {
     Limits limits;
     CorsOptions cors;
     bool security_headers = true;  ///< X-Frame-Options, nosniff, ... on every response
-    std::size_t io_threads = 0;    ///< 0 = one per core
+    /// JSON requests may carry fields the schema does not know (they are dropped), as connect-go
+    /// v1.18's JSON codec allows so that clients and servers can evolve apart. False answers
+    /// them with invalid_argument.
+    bool json_ignore_unknown_fields = true;
+    std::size_t io_threads = 0;  ///< 0 = one per core
 };
 
 /// An HTTP answer for the plain routes (/health, /ready).
@@ -116,18 +120,20 @@ private:
 };
 
 template <class Request, class Response>
-void Server::add_unary(std::string_view full_method,
-                       std::function<Task<Result<Response>>(CallContext&, const Request&)> handler) {
-    add_unary(full_method,
-              [handler = std::move(handler)](CallContext& ctx, const google::protobuf::Message& request)
-                  -> Task<Result<std::unique_ptr<google::protobuf::Message>>> {
-                  auto result = co_await handler(ctx, static_cast<const Request&>(request));
-                  if (!result.ok()) {
-                      co_return result.status();
-                  }
-                  co_return std::unique_ptr<google::protobuf::Message>(
-                      std::make_unique<Response>(std::move(result.value())));
-              });
+void Server::add_unary(
+    std::string_view full_method,
+    std::function<Task<Result<Response>>(CallContext&, const Request&)> handler) {
+    add_unary(
+        full_method,
+        [handler = std::move(handler)](CallContext& ctx, const google::protobuf::Message& request)
+            -> Task<Result<std::unique_ptr<google::protobuf::Message>>> {
+            auto result = co_await handler(ctx, static_cast<const Request&>(request));
+            if (!result.ok()) {
+                co_return result.status();
+            }
+            co_return std::unique_ptr<google::protobuf::Message>(
+                std::make_unique<Response>(std::move(result.value())));
+        });
 }
 
 }  // namespace pm::rpc

@@ -5,15 +5,15 @@
 /// descriptors. Unary handlers are coroutines taking (context, request) and returning a
 /// response or a status; streaming handlers get a stream with bounded queues.
 
-#include <powermanage/rpc/context.hpp>
-#include <powermanage/rpc/status.hpp>
+#include <functional>
+#include <memory>
+#include <variant>
 
 #include <boost/asio/awaitable.hpp>
 #include <google/protobuf/message.h>
 
-#include <functional>
-#include <memory>
-#include <variant>
+#include <powermanage/rpc/context.hpp>
+#include <powermanage/rpc/status.hpp>
 
 namespace pm::rpc {
 
@@ -26,8 +26,8 @@ public:
     /// Failure; `status` must not be ok.
     Result(Status status) : value_(std::move(status)) {}  // NOLINT: implicit by design
 
-    bool ok() const { return std::holds_alternative<T>(value_); }  ///< holds a value
-    T& value() { return std::get<T>(value_); }                      ///< the value
+    bool ok() const { return std::holds_alternative<T>(value_); }      ///< holds a value
+    T& value() { return std::get<T>(value_); }                         ///< the value
     const Status& status() const { return std::get<Status>(value_); }  ///< the failure
 
 private:
@@ -65,6 +65,7 @@ using StreamHandler = std::function<Task<Status>(CallContext&, ServerStream&)>;
 using Interceptor = std::function<Task<Status>(CallContext&)>;
 
 /// Observes every finished call (logging, metrics).
-using CallObserver = std::function<void(const CallContext&, const Status&, std::chrono::nanoseconds)>;
+using CallObserver =
+    std::function<void(const CallContext&, const Status&, std::chrono::nanoseconds)>;
 
 }  // namespace pm::rpc

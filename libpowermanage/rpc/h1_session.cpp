@@ -1,0 +1,333 @@
+// HTTP/1.1 sessions on Beast. Every socket operation runs under the stream's watchdog, armed
+// for that operation only (a handler may take as long as its call's deadline allows):
+// idle_timeout while waiting for a request, request_timeout for its header and each body read,
+// send_timeout for each write. Errors are compared as error codes; nothing here throws past the
+// session, and a malformed request closes only its own connection.
+
+#include "rpc/h1_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <limits>
+#include <span>
+#include <string>
+#include <tuple>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include "rpc/exchange.hpp"
+
+namespace pm::rpc::detail {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Parser = http::request_parser<http::buffer_body>;
+
+constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t kBodyChunk = 64 * 1024;
+
+// A header value we would send must not smuggle a line break into the response.
+bool safe_field(std::string_view name, std::string_view value) {
+    const auto bad = [](char c) { return c == '\r' || c == '\n' || c == '\0'; };
+    return !name.empty() && std::none_of(name.begin(), name.end(), bad) &&
+           name.find(':') == std::string_view::npos &&
+           std::none_of(value.begin(), value.end(), bad);
+}
+
+// The peer sent something that is not HTTP/1.1 (as opposed to closing or timing out).
+bool is_parse_error(const boost::system::error_code& error) {
+    return error.category() == http::make_error_code(http::error::bad_method).category() &&
+           error != http::error::end_of_stream && error != http::error::partial_message;
+}
+
+std::string_view strip_query(std::string_view target) {
+    return target.substr(0, target.find('?'));
+}
+
+class H1Exchange final : public Exchange {
+public:
+    H1Exchange(AnyStream& stream, beast::flat_buffer& buffer, Parser& parser, RequestHead head,
+               const Limits& limits, bool keep_alive)
+        : stream_(stream),
+          buffer_(buffer),
+          parser_(parser),
+          head_(std::move(head)),
+          limits_(limits),
+          keep_alive_(keep_alive) {}
+
+    const RequestHead& head() const override { return head_; }
+
+    Task<std::optional<std::string>> read_body() override {
+        if (expect_continue_) {
+            // The client waits for this before sending a large body (curl does).
+            expect_continue_ = false;
+            constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+            stream_.expires_after(limits_.send_timeout);
+            auto [error, written] =
+                co_await asio::async_write(stream_, asio::buffer(kContinue), kAwait);
+            stream_.expires_never();
+            if (error) {
+                broken_ = true;
+                throw RpcError(Code::canceled, "connection lost while reading the request");
+            }
+        }
+        std::string chunk(kBodyChunk, '\0');
+        while (!parser_.is_done()) {
+            auto& body = parser_.get().body();
+            body.data = chunk.data();
+            body.size = chunk.size();
+            stream_.expires_after(limits_.request_timeout);
+            auto [error, read] = co_await http::async_read_some(stream_, buffer_, parser_, kAwait);
+            stream_.expires_never();
+            if (error == http::error::need_buffer) {
+                error = {};
+            }
+            if (error) {
+                broken_ = true;
+                throw RpcError(Code::canceled, "connection lost while reading the request");
+            }
+            const auto got = chunk.size() - parser_.get().body().size;
+            if (got > 0) {
+                chunk.resize(got);
+                co_return chunk;
+            }
+        }
+        co_return std::nullopt;
+    }
+
+    Task<void> send_headers(int status, const Headers& headers, bool end) override {
+        http::response<http::empty_body> response;
+        response.result(static_cast<unsigned>(status));
+        response.version(11);
+        bool has_length = false;
+        for (const auto& [name, value] : headers.fields()) {
+            if (!safe_field(name, value) || name == "connection" || name == "transfer-encoding") {
+                continue;
+            }
+            has_length = has_length || name == "content-length";
+            response.insert(name, value);
+        }
+        // A request body left unread would be taken for the next request: close instead.
+        if (!parser_.is_done()) {
+            keep_alive_ = false;
+        }
+        if (end && !has_length) {
+            response.set(http::field::content_length, "0");
+        } else if (!end && !has_length) {
+            response.chunked(true);
+            chunked_ = true;
+        }
+        response.keep_alive(keep_alive_);
+        response_started_ = true;
+        response_done_ = end;
+        http::response_serializer<http::empty_body> serializer(response);
+        stream_.expires_after(limits_.send_timeout);
+        auto [error, written] = co_await http::async_write_header(stream_, serializer, kAwait);
+        stream_.expires_never();
+        if (error) {
+            broken_ = true;
+        }
+    }
+
+    Task<bool> send_data(std::string data, bool end) override {
+        if (broken_) {
+            co_return false;
+        }
+        boost::system::error_code error;
+        stream_.expires_after(limits_.send_timeout);
+        if (chunked_) {
+            // Chunked framing by hand: "<hex size>\r\n<data>\r\n", and "0\r\n\r\n" at the end.
+            std::array<char, 20> size_line{};
+            auto [end_ptr, ec] =
+                std::to_chars(size_line.data(), size_line.data() + 16, data.size(), 16);
+            *end_ptr++ = '\r';
+            *end_ptr++ = '\n';
+            constexpr std::string_view kCrlf = "\r\n";
+            constexpr std::string_view kLast = "0\r\n\r\n";
+            std::array<asio::const_buffer, 4> buffers{};
+            std::size_t count = 0;
+            if (!data.empty()) {
+                buffers[count++] = asio::buffer(
+                    size_line.data(), static_cast<std::size_t>(end_ptr - size_line.data()));
+                buffers[count++] = asio::buffer(data);
+                buffers[count++] = asio::buffer(kCrlf);
+            }
+            if (end) {
+                buffers[count++] = asio::buffer(kLast);
+            }
+            std::tie(error, std::ignore) = co_await asio::async_write(
+                stream_, std::span<const asio::const_buffer>(buffers.data(), count), kAwait);
+        } else if (!data.empty()) {
+            std::tie(error, std::ignore) =
+                co_await asio::async_write(stream_, asio::buffer(data), kAwait);
+        }
+        stream_.expires_never();
+        if (error) {
+            broken_ = true;
+            co_return false;
+        }
+        response_done_ = end;
+        co_return true;
+    }
+
+    Task<void> send_trailers(const Headers&) override {
+        // HTTP/1.1 responses here carry no trailers (http2() is false, so no protocol asks);
+        // end a chunked body that is still open.
+        if (!response_done_) {
+            co_await send_data({}, true);
+        }
+    }
+
+    bool http2() const override { return false; }
+
+    void expect_continue() { expect_continue_ = true; }
+    bool broken() const { return broken_; }                      ///< the connection is unusable
+    bool response_started() const { return response_started_; }  ///< headers went out
+    bool response_done() const { return response_done_; }        ///< the response is complete
+    bool keep_alive() const { return keep_alive_; }              ///< another request may follow
+
+private:
+    AnyStream& stream_;
+    beast::flat_buffer& buffer_;
+    Parser& parser_;
+    RequestHead head_;
+    const Limits& limits_;
+    bool keep_alive_;
+    bool expect_continue_ = false;
+    bool chunked_ = false;
+    bool broken_ = false;
+    bool response_started_ = false;
+    bool response_done_ = false;
+};
+
+RequestHead make_head(const Parser& parser, const ConnectionInfo& info) {
+    const auto& request = parser.get();
+    RequestHead head;
+    head.method = std::string(request.method_string());
+    head.path = std::string(strip_query(request.target()));
+    head.http_version = 11;  // HTTP/1.0 requests are served as HTTP/1.1 ones
+    head.secure = info.secure;
+    head.remote_address = info.remote_address;
+    head.peer_certificate = info.peer_certificate;
+    head.peer_identity = info.peer_identity;
+    for (const auto& field : request) {
+        head.headers.add(std::string(field.name_string()), std::string(field.value()));
+    }
+    return head;
+}
+
+// Answers a request Beast could not parse, then the connection closes.
+Task<void> reject(AnyStream& stream, const Limits& limits, http::status status,
+                  std::string_view reason) {
+    http::response<http::string_body> response(status, 11);
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    response.body() = std::string(reason) + "\n";
+    response.keep_alive(false);
+    response.prepare_payload();
+    stream.expires_after(limits.send_timeout);
+    co_await http::async_write(stream, response, kAwait);
+}
+
+// Waits for the first byte of the next request; false if the connection ended instead.
+Task<bool> await_request(AnyStream& stream, beast::flat_buffer& buffer,
+                         std::chrono::milliseconds timeout) {
+    if (buffer.size() > 0) {
+        co_return true;
+    }
+    stream.expires_after(timeout);
+    auto [error, read] = co_await stream.async_read_some(buffer.prepare(4096), kAwait);
+    stream.expires_never();
+    if (error) {
+        co_return false;
+    }
+    buffer.commit(read);
+    co_return true;
+}
+
+// Serves one request; false when the connection must close afterwards.
+Task<bool> serve_one(AnyStream& stream, beast::flat_buffer& buffer, const ConnectionInfo& info,
+                     const Router& router, const Limits& limits) {
+    Parser parser;
+    parser.header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
+    parser.body_limit(boost::none);  // the protocols enforce their own limits while reading
+    stream.expires_after(limits.request_timeout);
+    auto [error, read] = co_await http::async_read_header(stream, buffer, parser, kAwait);
+    stream.expires_never();
+    if (error) {
+        if (error == http::error::header_limit) {
+            co_await reject(stream, limits, http::status::request_header_fields_too_large,
+                            "request header fields too large");
+        } else if (is_parse_error(error)) {
+            co_await reject(stream, limits, http::status::bad_request, "bad request");
+        }
+        co_return false;
+    }
+    const bool keep_alive = parser.get().keep_alive() && !info.control->draining();
+    H1Exchange exchange(stream, buffer, parser, make_head(parser, info), limits, keep_alive);
+    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        exchange.expect_continue();
+    }
+    co_await serve_exchange(router, exchange);
+    if (exchange.broken()) {
+        co_return false;
+    }
+    if (!exchange.response_started()) {
+        // serve_exchange always answers; if it could not, fail the request visibly.
+        co_await reject(stream, limits, http::status::internal_server_error, "internal error");
+        co_return false;
+    }
+    if (!exchange.response_done()) {
+        co_return false;
+    }
+    co_return exchange.keep_alive() && parser.is_done();
+}
+
+}  // namespace
+
+Task<void> serve_http1(AnyStream stream, std::string initial_bytes, ConnectionInfo info,
+                       const Router& router, const Limits& limits) {
+    beast::flat_buffer buffer;
+    if (!initial_bytes.empty()) {
+        const auto n =
+            asio::buffer_copy(buffer.prepare(initial_bytes.size()), asio::buffer(initial_bytes));
+        buffer.commit(n);
+    }
+    // stop(): an idle keep-alive connection closes at once; a busy one after its response.
+    bool idle = false;
+    info.control->on_drain([&] {
+        if (idle) {
+            stream.close();
+        }
+    });
+    try {
+        auto timeout = limits.request_timeout;  // the first request is expected promptly
+        while (!info.control->draining()) {
+            idle = true;
+            const bool more = co_await await_request(stream, buffer, timeout);
+            idle = false;
+            if (!more || !co_await serve_one(stream, buffer, info, router, limits)) {
+                break;
+            }
+            timeout = limits.idle_timeout;
+        }
+        if (stream.is_open()) {
+            stream.expires_after(limits.send_timeout);
+            co_await stream.shutdown();
+        }
+    } catch (const std::exception&) {
+        // Nothing here is expected to throw; a surprise still closes only this connection.
+    }
+    info.control->on_drain({});
+    stream.close();
+}
+
+}  // namespace pm::rpc::detail
