@@ -169,6 +169,46 @@ Status error_status(const std::exception& error, Code code) {
     return {code, error.what()};
 }
 
+// A stream that keeps its connection open: the client replaces a connection that got GOAWAY,
+// and dropping the last reference to one ends the calls still running on it.
+class ConnectionHoldingStream final : public ClientStream {
+public:
+    ConnectionHoldingStream(std::shared_ptr<detail::H2ClientConnection> connection,
+                            std::unique_ptr<ClientStream> stream)
+        : connection_(std::move(connection)), stream_(std::move(stream)) {}
+    Task<Status> write(const google::protobuf::Message& message) override {
+        return stream_->write(message);
+    }
+    Task<void> close_send() override { return stream_->close_send(); }
+    Task<bool> read(google::protobuf::Message& into) override { return stream_->read(into); }
+    Status finish() const override { return stream_->finish(); }
+    void cancel() override { stream_->cancel(); }
+
+private:
+    // Declared first, so destroyed after the stream it carries.
+    std::shared_ptr<detail::H2ClientConnection> connection_;
+    std::unique_ptr<ClientStream> stream_;
+};
+
+// Asio's operator|| waits for the first operand to *succeed*: one that throws is ignored while
+// the other keeps running. A round trip that failed at once (say, the server refused the client
+// certificate and closed the connection) would then surface only when the deadline timer
+// fired, as deadline_exceeded. So the failure travels as a value.
+Task<Result<detail::H2Response>> round_trip_or_status(
+    std::shared_ptr<detail::H2ClientConnection> connection, detail::H2Request request,
+    std::string body) {
+    Result<detail::H2Response> result = Status{Code::unknown, "not run"};
+    try {
+        auto response = co_await connection->round_trip(request, std::move(body), kMaxResponseBody);
+        result = std::move(response);
+    } catch (const RpcError& error) {
+        result = error.status();
+    } catch (const std::exception& error) {  // a socket error, or our own cancellation
+        result = error_status(error, Code::unavailable);
+    }
+    co_return result;
+}
+
 }  // namespace
 
 struct Client::Impl {
@@ -195,7 +235,10 @@ struct Client::Impl {
     std::optional<detail::AnyStream> h1;  // the kept-alive HTTP/1.1 connection
     beast::flat_buffer h1_buffer;
     detail::AsyncGate h1_gate;  // HTTP/1.1 carries one call at a time
-    std::unique_ptr<detail::H2ClientConnection> h2;
+    // Shared with the calls running on it: replacing a connection that got GOAWAY must not
+    // end the calls the server is still finishing on it.
+    std::shared_ptr<detail::H2ClientConnection> h2;
+    detail::AsyncGate h2_connect_gate;  // one caller connects, concurrent ones wait for it
     Headers last_headers;
 
     Task<detail::AnyStream> connect(Clock::time_point deadline, bool http2);
@@ -203,7 +246,7 @@ struct Client::Impl {
                               Clock::time_point deadline);
     Task<Reply> h2_round_trip(const std::string& path, const Headers& headers, std::string body,
                               Clock::time_point deadline);
-    Task<detail::H2ClientConnection*> h2_connection(Clock::time_point deadline);
+    Task<std::shared_ptr<detail::H2ClientConnection>> h2_connection(Clock::time_point deadline);
     Headers request_headers(const Headers& extra) const;
 };
 
@@ -330,18 +373,30 @@ Task<Reply> Client::Impl::h1_round_trip(const std::string& path, const Headers& 
     throw RpcError(Code::unavailable, "HTTP/1.1 call failed");
 }
 
-Task<detail::H2ClientConnection*> Client::Impl::h2_connection(Clock::time_point deadline) {
-    if (!h2 || !h2->is_open()) {
-        h2.reset();
-        auto stream = co_await connect(deadline, true);
-        h2 = std::make_unique<detail::H2ClientConnection>(executor, std::move(stream));
+Task<std::shared_ptr<detail::H2ClientConnection>> Client::Impl::h2_connection(
+    Clock::time_point deadline) {
+    auto connection = h2;
+    if (connection && connection->is_open()) {
+        co_return connection;
     }
-    co_return h2.get();
+    // Without the gate, callers arriving together would each connect, and each new connection
+    // would replace (and close) the one the previous caller had just started its call on.
+    const bool granted = co_await h2_connect_gate.acquire(deadline);  // named: see h2_client.cpp
+    if (!granted) {
+        throw RpcError(Code::deadline_exceeded, "timed out waiting for the connection");
+    }
+    const detail::AsyncGate::Turn turn(h2_connect_gate);
+    if (!h2 || !h2->is_open()) {  // unless the caller before us connected meanwhile
+        auto stream = co_await connect(deadline, true);
+        h2 = std::make_shared<detail::H2ClientConnection>(executor, std::move(stream));
+    }
+    connection = h2;
+    co_return connection;
 }
 
 Task<Reply> Client::Impl::h2_round_trip(const std::string& path, const Headers& headers,
                                         std::string body, Clock::time_point deadline) {
-    auto& connection = *co_await h2_connection(deadline);
+    auto connection = co_await h2_connection(deadline);
     detail::H2Request request;
     request.scheme = target.tls ? "https" : "http";
     request.authority = target.authority;
@@ -349,13 +404,19 @@ Task<Reply> Client::Impl::h2_round_trip(const std::string& path, const Headers& 
     request.headers = headers;
     request.headers.set("user-agent", std::string(kUserAgent));
     asio::steady_timer timer(executor, deadline);
-    auto outcome = co_await (connection.round_trip(request, std::move(body), kMaxResponseBody) ||
-                             timer.async_wait(asio::use_awaitable));
+    auto outcome =
+        co_await (round_trip_or_status(connection, std::move(request), std::move(body)) ||
+                  timer.async_wait(asio::use_awaitable));
     if (outcome.index() != 0) {
         throw RpcError(Code::deadline_exceeded, "deadline exceeded");
     }
-    auto& response = std::get<0>(outcome);
-    co_return Reply{response.status, std::move(response.headers), std::move(response.body)};
+    auto& result = std::get<0>(outcome);
+    if (!result.ok()) {
+        throw RpcError(result.status().code, result.status().message);
+    }
+    auto& response = result.value();
+    Reply reply{response.status, std::move(response.headers), std::move(response.body)};
+    co_return reply;
 }
 
 Client::Client(asio::any_io_executor executor, ClientOptions options)
@@ -417,14 +478,16 @@ Task<std::unique_ptr<ClientStream>> Client::stream(std::string_view full_method,
             Status{Code::unimplemented, "streams need HTTP/2: set ClientOptions::http2"});
     }
     try {
-        auto& connection = *co_await impl.h2_connection(Clock::now() + impl.options.timeout);
+        auto connection = co_await impl.h2_connection(Clock::now() + impl.options.timeout);
         detail::ConnectStreamRequest request;
         request.scheme = impl.target.tls ? "https" : "http";
         request.authority = impl.target.authority;
         request.path = impl.target.prefix + path;
         request.codec = impl.options.codec;
         request.headers = impl.request_headers(extra);
-        co_return detail::open_connect_stream(connection, request);
+        auto stream = detail::open_connect_stream(*connection, request);
+        co_return std::make_unique<ConnectionHoldingStream>(std::move(connection),
+                                                            std::move(stream));
     } catch (const RpcError& error) {
         co_return std::make_unique<FailedStream>(error.status());
     } catch (const std::exception& error) {

@@ -528,6 +528,43 @@ TEST_F(ServerTest, StreamsNeedHttp2OnTheClient) {
     EXPECT_EQ(stream->finish().code, Code::unimplemented);
 }
 
+TEST_F(ServerTest, ConcurrentFirstCallsShareOneHttp2Connection) {
+    // Callers that find no connection at once must wait for one connect, not each open their
+    // own and close the one the caller before them just started its call on.
+    auto c = client(rpc::Codec::proto, true);
+    constexpr int kCallers = 16;
+    std::vector<EchoRequest> requests;
+    std::vector<EchoResponse> responses(kCallers);
+    std::vector<std::future<Status>> calls;
+    const rpc::Headers no_headers;  // outlives the calls, unlike unary()'s default argument
+    for (int i = 0; i < kCallers; ++i) {
+        requests.push_back(echo_request("caller " + std::to_string(i)));
+    }
+    for (int i = 0; i < kCallers; ++i) {
+        calls.push_back(
+            boost::asio::co_spawn(io_,
+                                  c.unary(kEchoUnary, requests[static_cast<std::size_t>(i)],
+                                          responses[static_cast<std::size_t>(i)], no_headers),
+                                  boost::asio::use_future));
+    }
+    const auto give_up = std::chrono::steady_clock::now() + 30s;
+    for (auto& call : calls) {
+        while (call.wait_for(0s) != std::future_status::ready &&
+               std::chrono::steady_clock::now() < give_up) {
+            io_.restart();
+            io_.run_one_for(50ms);
+        }
+        ASSERT_EQ(call.wait_for(0s), std::future_status::ready);
+    }
+    for (int i = 0; i < kCallers; ++i) {
+        const auto status = calls[static_cast<std::size_t>(i)].get();
+        EXPECT_TRUE(status.ok()) << "caller " << i << ": " << rpc::code_name(status.code) << " "
+                                 << status.message;
+        EXPECT_EQ(responses[static_cast<std::size_t>(i)].message(), "caller " + std::to_string(i));
+    }
+    EXPECT_EQ(server_->connection_count(), 1u);
+}
+
 // ---- limits and connections ---------------------------------------------------------------
 
 TEST_F(ServerTest, BodyOverTheLimitIsResourceExhausted) {
