@@ -125,10 +125,8 @@ Result Connection::check(pg_result* result, const std::string& sql) {
                             "");
     }
     std::string message = field(result, PG_DIAG_MESSAGE_PRIMARY);
-    const std::string detail = field(result, PG_DIAG_MESSAGE_DETAIL);
-    if (!detail.empty()) {
-        message += " (" + detail + ")";
-    }
+    // DETAIL stays out: for constraint failures it quotes the row ("Failing row contains
+    // ..."), which may hold a password hash, and messages reach logs and clients.
     const std::string hint = field(result, PG_DIAG_MESSAGE_HINT);
     if (!hint.empty()) {
         message += ". " + hint;
