@@ -1,5 +1,7 @@
 #include "rpc/connect_error.hpp"
 
+#include <cstdint>
+
 #include <boost/json.hpp>
 
 namespace pm::rpc::detail {
@@ -7,11 +9,57 @@ namespace {
 
 namespace json = boost::json;
 
+// JSON text is UTF-8 (RFC 8259 8.1), and boost::json writes strings as they are: a message or
+// metadata value that quotes request bytes (a parser's error does) would make a body Connect
+// clients refuse to parse. Each byte of an invalid sequence becomes U+FFFD, as Go's
+// encoding/json (connect-go) does.
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        if (lead < 0x80) {
+            out += text[i++];
+            continue;
+        }
+        std::size_t length = 0;
+        std::uint32_t min = 0;  // the smallest code point of that length: no overlong forms
+        if ((lead & 0xE0) == 0xC0) {
+            length = 2;
+            min = 0x80;
+        } else if ((lead & 0xF0) == 0xE0) {
+            length = 3;
+            min = 0x800;
+        } else if ((lead & 0xF8) == 0xF0) {
+            length = 4;
+            min = 0x10000;
+        }
+        bool valid = length != 0 && i + length <= text.size();
+        std::uint32_t code_point = lead & (0x7Fu >> length);
+        for (std::size_t k = 1; valid && k < length; ++k) {
+            const auto next = static_cast<unsigned char>(text[i + k]);
+            valid = (next & 0xC0) == 0x80;
+            code_point = (code_point << 6) | (next & 0x3Fu);
+        }
+        valid = valid && code_point >= min && code_point <= 0x10FFFF &&
+                (code_point < 0xD800 || code_point > 0xDFFF);
+        if (valid) {
+            out.append(text.substr(i, length));
+            i += length;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
+
 json::object error_object(const Status& status) {
     json::object error;
     error["code"] = code_name(status.code);
     if (!status.message.empty()) {
-        error["message"] = status.message;
+        error["message"] = valid_utf8(status.message);
     }
     return error;
 }
@@ -49,11 +97,11 @@ std::string connect_end_stream_json(const Status& status, const Headers& trailer
     if (!trailers.fields().empty()) {
         json::object metadata;
         for (const auto& [name, value] : trailers.fields()) {
-            auto& values = metadata[name];
+            auto& values = metadata[valid_utf8(name)];
             if (!values.is_array()) {
                 values = json::array();
             }
-            values.as_array().emplace_back(value);
+            values.as_array().emplace_back(valid_utf8(value));
         }
         end["metadata"] = std::move(metadata);
     }
