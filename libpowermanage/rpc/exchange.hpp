@@ -6,19 +6,19 @@
 // knows the other's details, so Beast and nghttp2 template code stays in the transport
 // translation units.
 
-#include <powermanage/rpc/context.hpp>
-#include <powermanage/rpc/service.hpp>
-
 #include <optional>
 #include <string>
+
+#include <powermanage/rpc/context.hpp>
+#include <powermanage/rpc/service.hpp>
 
 namespace pm::rpc::detail {
 
 /// What a transport knows about a request before its body.
 struct RequestHead {
-    std::string method;   ///< "POST", "GET", "OPTIONS", ...
-    std::string path;     ///< ":path" / request target, without the query
-    Headers headers;      ///< lower-case names; no pseudo-headers
+    std::string method;     ///< "POST", "GET", "OPTIONS", ...
+    std::string path;       ///< ":path" / request target, without the query
+    Headers headers;        ///< lower-case names; no pseudo-headers
     int http_version = 11;  ///< 11 or 20
     bool secure = false;    ///< arrived over TLS
     std::string remote_address;
