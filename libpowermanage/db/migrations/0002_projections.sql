@@ -95,6 +95,21 @@ CREATE TABLE devices_projection (
 CREATE INDEX devices_projection_assigned_user_id ON devices_projection (assigned_user_id);
 CREATE INDEX devices_projection_labels ON devices_projection USING gin (labels);
 
+-- Every certificate the CA issued to a device, and its revocation: the gateway refuses a client
+-- certificate whose serial is revoked here or unknown. One row per serial, so a device that
+-- registers again keeps the history of its old certificates.
+CREATE TABLE device_certificates_projection (
+    serial              text PRIMARY KEY,
+    device_id           text NOT NULL,
+    fingerprint         text NOT NULL,
+    not_after           timestamptz NOT NULL,
+    issued_at           timestamptz NOT NULL,
+    revoked_at          timestamptz,
+    revoke_reason       text,
+    projection_version  bigint NOT NULL
+);
+CREATE INDEX device_certificates_projection_device_id ON device_certificates_projection (device_id);
+
 CREATE TABLE actions_projection (
     id                  text PRIMARY KEY,
     name                text NOT NULL,
@@ -425,6 +440,12 @@ BEGIN
         SET last_seen_at = greatest(last_seen_at, e.occurred_at), projection_version = e.position
         WHERE id = e.stream_id AND projection_version < e.position;
     WHEN 'DeviceRegistered' THEN
+        INSERT INTO device_certificates_projection
+            (serial, device_id, fingerprint, not_after, issued_at, projection_version)
+        VALUES (pm_required(e.data, 'cert_serial'), e.stream_id,
+                pm_required(e.data, 'cert_fingerprint'),
+                (e.data ->> 'cert_not_after')::timestamptz, e.occurred_at, e.position)
+        ON CONFLICT (serial) DO NOTHING;
         -- Upsert: registering an existing id again replaces the certificate and makes the
         -- device live; labels are merged; the assignment changes only when given.
         INSERT INTO devices_projection AS d
@@ -470,6 +491,12 @@ BEGIN
             projection_version = e.position
         WHERE id = e.stream_id AND projection_version < e.position;
     WHEN 'DeviceCertificateRevoked' THEN
+        UPDATE device_certificates_projection
+        SET revoked_at = coalesce(revoked_at, e.occurred_at),
+            revoke_reason = coalesce(revoke_reason, e.data ->> 'reason'),
+            projection_version = e.position
+        WHERE serial = pm_required(e.data, 'serial') AND device_id = e.stream_id
+          AND projection_version < e.position;
         UPDATE devices_projection
         SET cert_revoked = cert_revoked OR cert_serial = pm_required(e.data, 'serial'),
             projection_version = e.position
@@ -1124,7 +1151,7 @@ RETURNS TABLE (stream_type text, rebuild_group text, tables text[])
 LANGUAGE sql IMMUTABLE AS $$
     VALUES ('user', 'user', ARRAY['users_projection']),
            ('token', 'token', ARRAY['tokens_projection']),
-           ('device', 'device', ARRAY['devices_projection']),
+           ('device', 'device', ARRAY['devices_projection', 'device_certificates_projection']),
            ('device_group', 'device',
                 ARRAY['device_groups_projection', 'device_group_members_projection']),
            ('action', 'action', ARRAY['actions_projection']),

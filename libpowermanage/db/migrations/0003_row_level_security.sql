@@ -60,7 +60,7 @@ BEGIN
                              'action_set_members_projection', 'definitions_projection',
                              'definition_members_projection', 'device_groups_projection',
                              'device_group_members_projection', 'assignments_projection',
-                             'user_selections_projection'] LOOP
+                             'user_selections_projection', 'device_certificates_projection'] LOOP
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY %I ON %I FOR ALL USING (pm_actor_is_privileged()) '

@@ -8,6 +8,7 @@ RETURNS TABLE (table_name text, key_column text) LANGUAGE sql IMMUTABLE AS $$
         ('user', 'users_projection', 'id'),
         ('token', 'tokens_projection', 'id'),
         ('device', 'devices_projection', 'id'),
+        ('device', 'device_certificates_projection', 'device_id'),
         ('action', 'actions_projection', 'id'),
         ('action_set', 'action_sets_projection', 'id'),
         ('action_set', 'action_set_members_projection', 'set_id'),
