@@ -1,6 +1,7 @@
 // A program outside the project that uses an installed libpowermanage.
 #include <cstdio>
 
+#include <powermanage/auth/password.hpp>
 #include <powermanage/common/ulid.hpp>
 #include <powermanage/contract/contract.hpp>
 #include <powermanage/validation/validator.hpp>
@@ -19,6 +20,12 @@ int main() {
     const auto violations = pm::validation::RuleSet::contract().validate(login);
     if (counts.methods != 80 || violations.empty()) {
         std::printf("consumer: %zu methods, %zu violations\n", counts.methods, violations.size());
+        return 1;
+    }
+    // Password hashing pulls in libargon2, a private dependency the static archive passes on.
+    const pm::auth::PasswordHasher hasher({64, 1, 1});
+    if (!hasher.verify("pw", hasher.hash("pw"))) {
+        std::puts("consumer: a fresh password hash does not verify");
         return 1;
     }
     std::printf("consumer OK: %s, %zu RPCs, %s\n", id.c_str(), counts.methods,
