@@ -1,0 +1,102 @@
+// Action signatures (agent protocol A.2.7): the CA signs each stored action so that an agent
+// can check, with the CA certificate it pinned at registration, that the action is the server's.
+#include <cstdint>
+#include <string>
+
+#include <openssl/err.h>
+
+#include <powermanage/ca/authority.hpp>
+
+#include "ca/authority_state.hpp"
+
+namespace pm::ca {
+namespace {
+
+// RFC 4648 base64 with padding, as Go's base64.StdEncoding writes it (the agent's side).
+std::string standard_base64(std::string_view bytes) {
+    constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= bytes.size(); i += 3) {
+        const auto chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
+                           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1]))
+                               << 8 |
+                           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
+        out += kAlphabet[chunk >> 18 & 0x3F];
+        out += kAlphabet[chunk >> 12 & 0x3F];
+        out += kAlphabet[chunk >> 6 & 0x3F];
+        out += kAlphabet[chunk & 0x3F];
+    }
+    const std::size_t rest = bytes.size() - i;
+    if (rest > 0) {
+        std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]))
+                              << 16;
+        if (rest == 2) {
+            chunk |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+        }
+        out += kAlphabet[chunk >> 18 & 0x3F];
+        out += kAlphabet[chunk >> 12 & 0x3F];
+        out += rest == 2 ? kAlphabet[chunk >> 6 & 0x3F] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+const unsigned char* bytes_of(std::string_view text) {
+    return reinterpret_cast<const unsigned char*>(text.data());
+}
+
+}  // namespace
+
+std::string CertificateAuthority::action_signing_input(std::string_view action_id, int action_type,
+                                                       std::string_view params_canonical) {
+    std::string input;
+    input.reserve(action_id.size() + 16 + (params_canonical.size() + 2) / 3 * 4);
+    input += action_id;
+    input += ':';
+    input += std::to_string(action_type);
+    input += ':';
+    input += standard_base64(params_canonical);
+    return input;
+}
+
+std::string CertificateAuthority::sign_action(std::string_view action_id, int action_type,
+                                              std::string_view params_canonical) const {
+    const std::string input = action_signing_input(action_id, action_type, params_canonical);
+    // A context per call: the key is shared by all threads, a context never is. With SHA-256
+    // and default parameters an EC key makes a DER ECDSA-Sig-Value and an RSA key PKCS#1 v1.5.
+    const detail::EvpMdCtxPtr context(EVP_MD_CTX_new());
+    std::size_t length = 0;
+    if (!context ||
+        EVP_DigestSignInit(context.get(), nullptr, EVP_sha256(), nullptr, state_->key.get()) != 1 ||
+        EVP_DigestSign(context.get(), nullptr, &length, bytes_of(input), input.size()) != 1) {
+        detail::throw_openssl("cannot sign an action");
+    }
+    std::string signature(length, '\0');
+    if (EVP_DigestSign(context.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                       bytes_of(input), input.size()) != 1) {
+        detail::throw_openssl("cannot sign an action");
+    }
+    signature.resize(length);  // ECDSA signatures are shorter than the maximum most times
+    return signature;
+}
+
+bool CertificateAuthority::verify_action(std::string_view action_id, int action_type,
+                                         std::string_view params_canonical,
+                                         std::string_view signature) const {
+    const std::string input = action_signing_input(action_id, action_type, params_canonical);
+    // The certificate's key, not our private key: this is what the agent has.
+    EVP_PKEY* public_key = X509_get0_pubkey(state_->certificate.get());
+    const detail::EvpMdCtxPtr context(EVP_MD_CTX_new());
+    if (!context || public_key == nullptr ||
+        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1) {
+        detail::throw_openssl("cannot verify an action signature");
+    }
+    const bool valid = EVP_DigestVerify(context.get(), bytes_of(signature), signature.size(),
+                                        bytes_of(input), input.size()) == 1;
+    ERR_clear_error();  // a refused signature leaves errors queued on this thread
+    return valid;
+}
+
+}  // namespace pm::ca
