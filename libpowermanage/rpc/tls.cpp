@@ -163,8 +163,12 @@ std::optional<PeerCertificate> peer_certificate(SSL* ssl) {
             ASN1_INTEGER_to_BN(X509_get_serialNumber(cert.get()), nullptr));
         serial) {
         if (char* hex = BN_bn2hex(serial.get())) {
+            // Without leading zeros, as ca::IssuedCertificate::serial_hex stores it.
             peer.serial_hex = hex;
             OPENSSL_free(hex);
+            const auto first = peer.serial_hex.find_first_not_of('0');
+            peer.serial_hex.erase(0, first == std::string::npos ? peer.serial_hex.size() - 1
+                                                                : first);
         }
     }
     unsigned char digest[EVP_MAX_MD_SIZE];

@@ -45,7 +45,7 @@ enum class Codec { proto, json };
 /// The verified client certificate of a TLS connection.
 struct PeerCertificate {
     std::string subject_cn;          ///< the subject's common name
-    std::string serial_hex;          ///< serial number, upper-case hex
+    std::string serial_hex;          ///< serial number, upper-case hex without leading zeros
     std::string sha256_fingerprint;  ///< SHA-256 of the DER, lower-case hex
     std::string pem;                 ///< the certificate
 };
