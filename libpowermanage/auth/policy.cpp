@@ -38,11 +38,17 @@ struct KeyView {
     std::string_view role;
 
     using Key = std::pair<std::string, std::string>;
+    // Compared field by field: libstdc++ 12 with clang 14 has no tuple<string&> <
+    // tuple<string_view&>.
+    static bool less(std::string_view a1, std::string_view a2, std::string_view b1,
+                     std::string_view b2) {
+        return a1 != b1 ? a1 < b1 : a2 < b2;
+    }
     friend bool operator<(const Key& a, const KeyView& b) {
-        return std::tie(a.first, a.second) < std::tie(b.method, b.role);
+        return less(a.first, a.second, b.method, b.role);
     }
     friend bool operator<(const KeyView& a, const Key& b) {
-        return std::tie(a.method, a.role) < std::tie(b.first, b.second);
+        return less(a.method, a.role, b.first, b.second);
     }
 };
 

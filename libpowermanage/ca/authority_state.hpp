@@ -2,6 +2,7 @@
 /// @file
 /// @brief What a CertificateAuthority holds, shared by the files that implement it.
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -38,6 +39,9 @@ CaMaterial load_ca(std::string_view certificate_pem, std::string_view key_pem,
 }  // namespace detail
 
 /// The CA's material; a named type of its own so the header can keep it opaque.
-struct CertificateAuthority::State : detail::CaMaterial {};
+/// (A constructor, not aggregate initialization: clang 14 lacks parenthesized aggregate init.)
+struct CertificateAuthority::State : detail::CaMaterial {
+    explicit State(detail::CaMaterial material) : detail::CaMaterial(std::move(material)) {}
+};
 
 }  // namespace pm::ca
