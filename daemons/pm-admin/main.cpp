@@ -4,7 +4,13 @@
 #include <cstdio>
 #include <thread>
 
+#include <filesystem>
+#include <fstream>
+
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
+
+#include <powermanage/ca/authority.hpp>
 
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/progress.hpp>
@@ -26,6 +32,9 @@ constexpr const char* kCommands = R"(commands:
                                    print events as they are appended, until Ctrl-C
   state-at TYPE/ID TIME            a stream's projection rows as of TIME (RFC 3339)
   status                           schema version and event count
+  issue-server-certificate NAME... a gateway server certificate and key signed by the CA
+                                   (--ca-cert, --ca-key, --out-dir); NAMEs are DNS names or
+                                   IP addresses; no database needed
 )";
 
 std::atomic<bool> interrupted{false};
@@ -39,9 +48,16 @@ pm::OptionSet options() {
     set.add_url("database-url")
         .env("PM_DATABASE_URL")
         .schemes({"postgres", "postgresql"})
-        .required()
         .secret()
         .help("PostgreSQL URL, e.g. postgresql://user:password@host:5432/powermanage.");
+    set.add_path("ca-cert").env("CONTROL_CA_CERT").default_value("/certs/ca.crt").help(
+        "issue-server-certificate: the CA certificate (PEM).");
+    set.add_path("ca-key").env("CONTROL_CA_KEY").default_value("/certs/ca.key").help(
+        "issue-server-certificate: the CA key (PEM).");
+    set.add_path("out-dir").default_value(".").help(
+        "issue-server-certificate: where server.crt and server.key are written.");
+    set.add_duration("validity").default_value("8760h").help(
+        "issue-server-certificate: lifetime of the certificate.");
     set.add_string("from").default_value("now").help(
         "events tail: start, now, or a position TX:POS.");
     set.allow_positional("COMMAND [ARGS...]");
@@ -145,6 +161,41 @@ int state_at(const std::string& url, const std::string& stream, const std::strin
     return 0;
 }
 
+int issue_server_certificate(const pm::Config& config, const std::vector<std::string>& names) {
+    std::vector<std::string> dns;
+    std::vector<std::string> ips;
+    for (const auto& name : names) {
+        boost::system::error_code ec;
+        boost::asio::ip::make_address(name, ec);
+        (ec ? dns : ips).push_back(name);
+    }
+    const auto authority = pm::ca::CertificateAuthority::from_files(
+        config.get_path("ca-cert").string(), config.get_path("ca-key").string());
+    const auto issued = authority.issue_server_certificate(
+        dns, ips,
+        std::chrono::duration_cast<std::chrono::seconds>(config.get_duration("validity")));
+    const auto dir = config.get_path("out-dir");
+    std::filesystem::create_directories(dir);
+    const auto write = [](const std::filesystem::path& path, const std::string& text,
+                          std::filesystem::perms perms) {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << text;
+        if (!out) {
+            throw std::runtime_error("cannot write " + path.string());
+        }
+        out.close();
+        std::filesystem::permissions(path, perms);
+    };
+    using std::filesystem::perms;
+    write(dir / "server.key", issued.private_key_pem, perms::owner_read | perms::owner_write);
+    write(dir / "server.crt", issued.certificate.pem,
+          perms::owner_read | perms::owner_write | perms::group_read | perms::others_read);
+    fmt::print("wrote {} and {} (serial {}, valid until {})\n", (dir / "server.crt").string(),
+               (dir / "server.key").string(), issued.certificate.serial_hex,
+               pm::format_rfc3339(issued.certificate.not_after));
+    return 0;
+}
+
 int status(const std::string& url) {
     pm::db::Connection conn(url);
     fmt::print("schema version {} (this binary has {})\n", pm::db::schema_version(conn),
@@ -167,8 +218,15 @@ int main(int argc, char** argv) {
             fmt::print("{}\n{}", set.usage(), kCommands);
             return args.empty() && !config.help_requested() ? 2 : 0;
         }
-        const std::string url = config.get_url("database-url");
         const std::string& command = args[0];
+        if (command == "issue-server-certificate" && args.size() > 1) {
+            return issue_server_certificate(config, {args.begin() + 1, args.end()});
+        }
+        if (!config.has("database-url")) {
+            fmt::print(stderr, "pm-admin: {} needs --database-url or PM_DATABASE_URL\n", command);
+            return 2;
+        }
+        const std::string url = config.get_url("database-url");
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
         if (command == "migrate" && args.size() == 1) {
