@@ -17,6 +17,7 @@
 #include <powermanage/db/connection.hpp>
 #include <powermanage/db/migrations.hpp>
 #include <powermanage/db/pool.hpp>
+#include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/rpc/interceptors.hpp>
 #include <powermanage/rpc/server.hpp>
@@ -108,6 +109,25 @@ struct ControlHost::State {
     std::string not_ready = "starting";
     std::thread checker;
 
+    // Login sessions whose last refresh token has expired can never be used again; drop them
+    // hourly so the tables stay as small as the set of live sessions.
+    std::chrono::steady_clock::time_point next_purge = std::chrono::steady_clock::now();
+    void purge_expired_sessions(db::Connection& conn) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now < next_purge) {
+            return;
+        }
+        next_purge = now + std::chrono::hours(1);
+        db::Transaction tx(conn, db::Actor::system("session-purge"));
+        auto purged = tx.exec(
+            "WITH gone AS (DELETE FROM auth_refresh_families WHERE expires_at < now() "
+            "RETURNING 1) SELECT count(*) FROM gone");
+        tx.commit();
+        if (purged.int64(0, 0) > 0) {
+            logger.info("purged expired login sessions", {{"sessions", purged.int64(0, 0)}});
+        }
+    }
+
     void check_readiness() {
         std::unique_lock lock(mutex);
         while (!stopping) {
@@ -116,6 +136,7 @@ struct ControlHost::State {
             try {
                 auto lease = pool->acquire(std::chrono::seconds(2));
                 db::require_current_schema(*lease);
+                purge_expired_sessions(*lease);
             } catch (const std::exception& error) {
                 reason = error.what();
             }
