@@ -14,7 +14,7 @@ constexpr std::string_view kServicePrefix = "pm.v1.ControlService.";
 
 std::string full_name(std::string_view method) { return std::string(kServicePrefix) + std::string(method); }
 
-// The RPCs of this issue. The rest of the ControlService answers unimplemented (after the
+// The RPCs implemented so far. The rest of the ControlService answers unimplemented (after the
 // policy's role check, so a user still learns "permission denied" first).
 constexpr std::string_view kImplemented[] = {
     "Register",       "Login",          "RefreshToken",        "Logout",
@@ -24,6 +24,7 @@ constexpr std::string_view kImplemented[] = {
     "RemoveDeviceLabel", "AssignDevice", "UnassignDevice",     "SetDeviceSyncInterval",
     "DeleteDevice",   "CreateToken",    "GetToken",            "ListTokens",
     "RenameToken",    "SetTokenDisabled", "DeleteToken",
+    "DispatchAction", "DispatchToMultiple", "GetExecution", "ListExecutions",
 };
 
 }  // namespace
@@ -151,6 +152,10 @@ void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOpti
     add_handler(server, *this, "RenameToken", &I::rename_token, false);
     add_handler(server, *this, "SetTokenDisabled", &I::set_token_disabled, false);
     add_handler(server, *this, "DeleteToken", &I::delete_token, false);
+    add_handler(server, *this, "DispatchAction", &I::dispatch_action, false);
+    add_handler(server, *this, "DispatchToMultiple", &I::dispatch_to_multiple, false);
+    add_handler(server, *this, "GetExecution", &I::get_execution, false);
+    add_handler(server, *this, "ListExecutions", &I::list_executions, false);
 }
 
 rpc::Task<rpc::Result<rpc::Principal>> ControlService::Impl::verify_access_token(

@@ -105,6 +105,16 @@ public:
                                                    const pm::v1::SetTokenDisabledRequest& request);
     pm::v1::DeleteTokenResponse delete_token(Call& call, const pm::v1::DeleteTokenRequest& request);
 
+    // ---- executions (executions.cpp) ----
+    pm::v1::DispatchActionResponse dispatch_action(Call& call,
+                                                   const pm::v1::DispatchActionRequest& request);
+    pm::v1::DispatchToMultipleResponse dispatch_to_multiple(
+        Call& call, const pm::v1::DispatchToMultipleRequest& request);
+    pm::v1::GetExecutionResponse get_execution(Call& call,
+                                               const pm::v1::GetExecutionRequest& request);
+    pm::v1::ListExecutionsResponse list_executions(Call& call,
+                                                   const pm::v1::ListExecutionsRequest& request);
+
     // ---- shared helpers ----
     /// Appends to one stream acting for the caller; maps VersionConflict to aborted and
     /// AlreadyExists to already_exists with `duplicate_message`.

@@ -52,6 +52,8 @@ struct ControlOptions {
     /// refused for the rest of the window (on top of the per-address limit).
     std::size_t max_failed_logins = 10;
     std::chrono::seconds failed_login_window = std::chrono::minutes(15);  ///< see above
+    /// How long a dispatched execution waits for its device to connect before it expires.
+    std::chrono::seconds execution_expiry = std::chrono::hours(24);
 };
 
 /// The ControlService handlers, the access-token verifier they need and the interceptors to

@@ -53,6 +53,10 @@ inline constexpr std::string_view kDeviceGroupStream = "device_group";
 inline constexpr std::string_view kAssignmentStream = "assignment";
 /// Stream of one run of one action on one device; id = execution ULID.
 inline constexpr std::string_view kExecutionStream = "execution";
+/// The NOTIFY channel that tells gateways executions were created: the payload is execution ids
+/// separated by commas, sent after the executions committed. Only a wake-up hint: gateways also
+/// read pending executions when an agent connects and when their LISTEN connection returns.
+inline constexpr std::string_view kDispatchChannel = "pm_dispatch";
 /// Stream of an end user's opt-in/out of an AVAILABLE item; id = selection ULID.
 inline constexpr std::string_view kUserSelectionStream = "user_selection";
 
