@@ -223,6 +223,16 @@ std::string Connection::quote_identifier(std::string_view name) const {
     return out;
 }
 
+std::string Connection::quote_literal(std::string_view text) const {
+    char* quoted = PQescapeLiteral(conn_, text.data(), text.size());
+    if (quoted == nullptr) {
+        throw DatabaseError("cannot quote literal: " + trimmed(PQerrorMessage(conn_)), "");
+    }
+    std::string out(quoted);
+    PQfreemem(quoted);
+    return out;
+}
+
 int Connection::server_version() const {
     return PQserverVersion(conn_);
 }

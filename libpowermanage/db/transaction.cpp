@@ -17,16 +17,22 @@ std::string_view to_string(Actor::Type type) {
 }
 
 Transaction::Transaction(Connection& conn, const Actor& actor) : conn_(conn) {
-    conn_.exec("BEGIN");
+    // Transaction-local settings, so they end with the transaction and a pooled connection
+    // never carries one request's identity into the next. One round trip for both statements:
+    // every request's transaction starts here.
+    const std::string begin = "BEGIN; SELECT set_config('pm.actor_type', " +
+                              conn_.quote_literal(to_string(actor.type)) +
+                              ", true), set_config('pm.actor_id', " +
+                              conn_.quote_literal(actor.id) + ", true)";
     try {
-        // Transaction-local settings, so they end with the transaction and a pooled connection
-        // never carries one request's identity into the next.
-        conn_.exec(
-            "SELECT set_config('pm.actor_type', $1, true), set_config('pm.actor_id', $2, true)",
-            {std::string(to_string(actor.type)), actor.id});
+        conn_.exec(begin);
     } catch (...) {
         if (conn_.is_open()) {
-            conn_.exec("ROLLBACK");
+            try {
+                conn_.exec("ROLLBACK");  // outside a transaction only a warning
+            } catch (const DatabaseError&) {
+                // The connection broke; the pool drops it.
+            }
         }
         throw;
     }

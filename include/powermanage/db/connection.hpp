@@ -96,6 +96,8 @@ public:
 
     /// Quotes an identifier (a channel or table name) for use in SQL.
     std::string quote_identifier(std::string_view name) const;
+    /// `text` as an SQL string literal, escaped for this connection ('it''s').
+    std::string quote_literal(std::string_view text) const;
 
     /// The server's version number, e.g. 150020.
     int server_version() const;
