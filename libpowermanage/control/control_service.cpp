@@ -1,5 +1,9 @@
 #include <powermanage/control/control_service.hpp>
 
+#include <algorithm>
+
+#include <google/protobuf/descriptor.h>
+
 #include <powermanage/common/log.hpp>
 #include <powermanage/validation/validator.hpp>
 
@@ -156,6 +160,26 @@ void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOpti
     add_handler(server, *this, "DispatchToMultiple", &I::dispatch_to_multiple, false);
     add_handler(server, *this, "GetExecution", &I::get_execution, false);
     add_handler(server, *this, "ListExecutions", &I::list_executions, false);
+
+    // The other RPCs are served too, answering unimplemented: a method the server does not
+    // know is refused (404) before any interceptor runs, so anonymous callers would not learn
+    // unauthenticated, nor refused roles permission_denied.
+    const auto* service = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+        "pm.v1.ControlService");
+    for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
+        const auto* method = service->method(i);
+        if (std::ranges::find(kImplemented, method->name()) != std::end(kImplemented) ||
+            method->client_streaming() || method->server_streaming()) {
+            continue;
+        }
+        server.add_unary(
+            method->full_name(),
+            [name = method->name()](rpc::CallContext&, const google::protobuf::Message&)
+                -> rpc::Task<rpc::Result<std::unique_ptr<google::protobuf::Message>>> {
+                co_return rpc::Status{rpc::Code::unimplemented,
+                                      name + " is not implemented by this server yet"};
+            });
+    }
 }
 
 rpc::Task<rpc::Result<rpc::Principal>> ControlService::Impl::verify_access_token(

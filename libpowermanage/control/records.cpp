@@ -53,10 +53,14 @@ Clock::TimePoint to_time_point(const google::protobuf::Timestamp& t) {
 
 namespace {
 
+// Takes the field's mutable accessor rather than its pointer: calling mutable_x() makes the
+// field present, and a NULL (a user who never logged in, a token that never expires) must
+// leave it absent instead of answering the epoch.
+template <class MutableField>
 void set_optional_timestamp(const db::Result& rows, int row, int column,
-                            google::protobuf::Timestamp* out) {
+                            MutableField&& mutable_field) {
     if (!rows.is_null(row, column)) {
-        set_timestamp(out, rows.int64(row, column));
+        set_timestamp(mutable_field(), rows.int64(row, column));
     }
 }
 
@@ -102,8 +106,8 @@ void read_user(const db::Result& rows, int row, pm::v1::User* out) {
     out->set_email(std::string(rows.text(row, 1)));
     out->set_role(std::string(rows.text(row, 2)));
     out->set_disabled(rows.boolean(row, 3));
-    set_optional_timestamp(rows, row, 4, out->mutable_created_at());
-    set_optional_timestamp(rows, row, 5, out->mutable_last_login_at());
+    set_optional_timestamp(rows, row, 4, [out] { return out->mutable_created_at(); });
+    set_optional_timestamp(rows, row, 5, [out] { return out->mutable_last_login_at(); });
 }
 
 void read_device(const db::Result& rows, int row, Clock::TimePoint now, pm::v1::Device* out) {
@@ -118,9 +122,9 @@ void read_device(const db::Result& rows, int row, Clock::TimePoint now, pm::v1::
     }
     out->set_assigned_user_id(std::string(rows.text(row, 4)));
     out->set_sync_interval_minutes(static_cast<std::int32_t>(rows.int64(row, 5)));
-    set_optional_timestamp(rows, row, 6, out->mutable_registered_at());
-    set_optional_timestamp(rows, row, 7, out->mutable_last_seen_at());
-    set_optional_timestamp(rows, row, 8, out->mutable_cert_expires_at());
+    set_optional_timestamp(rows, row, 6, [out] { return out->mutable_registered_at(); });
+    set_optional_timestamp(rows, row, 7, [out] { return out->mutable_last_seen_at(); });
+    set_optional_timestamp(rows, row, 8, [out] { return out->mutable_cert_expires_at(); });
     bool online = false;
     if (!rows.is_null(row, 7)) {
         auto seen = Clock::TimePoint(std::chrono::microseconds(rows.int64(row, 7)));
@@ -138,8 +142,8 @@ void read_token(const db::Result& rows, int row, pm::v1::RegistrationToken* out)
     out->set_created_by(std::string(rows.text(row, 5)));
     out->set_disabled(rows.boolean(row, 6));
     out->set_owner_id(std::string(rows.text(row, 7)));
-    set_optional_timestamp(rows, row, 8, out->mutable_expires_at());
-    set_optional_timestamp(rows, row, 9, out->mutable_created_at());
+    set_optional_timestamp(rows, row, 8, [out] { return out->mutable_expires_at(); });
+    set_optional_timestamp(rows, row, 9, [out] { return out->mutable_created_at(); });
 }
 
 std::optional<pm::v1::User> find_user(db::Transaction& tx, const std::string& id) {

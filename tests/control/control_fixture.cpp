@@ -105,13 +105,76 @@ std::pair<std::string, std::string> ControlTest::create_token(const std::string&
 
 Reply<pm::v1::RegisterResponse> ControlTest::register_device(const std::string& token_value,
                                                              const std::string& hostname) {
-    auto request_pair = ca::make_agent_request(hostname);
+    return register_device(token_value, hostname, ca::RequestKeyType::ecdsa_p256);
+}
+
+Reply<pm::v1::RegisterResponse> ControlTest::register_device(const std::string& token_value,
+                                                             const std::string& hostname,
+                                                             ca::RequestKeyType key_type,
+                                                             std::string* key_pem) {
+    auto request_pair = ca::make_agent_request(hostname, key_type);
+    if (key_pem != nullptr) {
+        *key_pem = request_pair.private_key_pem;
+    }
     pm::v1::RegisterRequest request;
     request.set_token(token_value);
     request.set_hostname(hostname);
     request.set_agent_version("2026.02.0");
     request.set_csr(request_pair.csr_pem);
     return call<pm::v1::RegisterResponse>("Register", request);
+}
+
+std::string ControlTest::new_device(const std::string& hostname) {
+    auto registered = register_device(create_token(admin_token()).second, hostname);
+    EXPECT_TRUE(registered.ok()) << registered.status.message;
+    return registered.response.device_id().value();
+}
+
+std::unique_ptr<rpc::Client> ControlTest::make_client(bool http2, rpc::Codec codec) {
+    rpc::ClientOptions options;
+    options.base_url = "http://127.0.0.1:" + std::to_string(host_->port());
+    options.http2 = http2;
+    options.codec = codec;
+    return std::make_unique<rpc::Client>(io_.get_executor(), options);
+}
+
+std::string ControlTest::sign(const auth::Claims& claims) {
+    return auth::JwtCodec(kJwtSecret).sign(claims);
+}
+
+auth::Claims ControlTest::claims_of(const std::string& token, auth::TokenType type) {
+    auto verified =
+        auth::JwtCodec(kJwtSecret).verify(token, type, std::chrono::system_clock::now());
+    EXPECT_TRUE(verified.ok()) << auth::to_string(verified.error);
+    return verified.ok() ? *verified.claims : auth::Claims{};
+}
+
+std::string ControlTest::device_token(const std::string& device_id) {
+    auth::Claims claims;
+    claims.jti = new_ulid();
+    claims.user_id = device_id;
+    claims.role = "device";
+    claims.type = auth::TokenType::access;
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    claims.issued_at = now;
+    claims.expires_at = now + std::chrono::minutes(15);
+    return sign(claims);
+}
+
+db::Result ControlTest::sql(const std::string& statement, const std::vector<db::Param>& params) {
+    db::Connection connection(database_url());
+    return connection.exec(statement, params);
+}
+
+std::vector<std::string> ControlTest::set_cookies(const rpc::Headers& headers) {
+    std::vector<std::string> out;
+    for (const auto& [name, value] : headers.fields()) {
+        if (name == "set-cookie") {
+            out.push_back(value);
+        }
+    }
+    return out;
 }
 
 }  // namespace pm::testing
