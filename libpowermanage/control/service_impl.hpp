@@ -18,7 +18,7 @@
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/rpc/context.hpp>
 
-#include "control/blocking.hpp"
+#include <powermanage/rpc/blocking_pool.hpp>
 #include "control/session_cache.hpp"
 #include "pm/v1/control.pb.h"
 
@@ -150,7 +150,7 @@ public:
     ControlOptions options_;
     const Clock& clock_;
     UlidGenerator ids_;
-    BlockingPool workers_;
+    rpc::BlockingPool workers_;
     SessionCache sessions_;
     auth::LoginThrottle login_throttle_;
 };

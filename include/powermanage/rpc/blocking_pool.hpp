@@ -8,7 +8,7 @@
 
 #include <powermanage/rpc/service.hpp>
 
-namespace pm::control {
+namespace pm::rpc {
 
 /// A fixed pool of worker threads for blocking work.
 class BlockingPool {
@@ -22,11 +22,11 @@ public:
 
     /// Runs `work` on a worker; the awaiting coroutine resumes on its own executor afterwards.
     /// An exception thrown by `work` is rethrown to the awaiting coroutine.
-    rpc::Task<void> run(std::function<void()> work);
+    Task<void> run(std::function<void()> work);
 
 private:
     struct State;
     std::unique_ptr<State> state_;
 };
 
-}  // namespace pm::control
+}  // namespace pm::rpc

@@ -1,4 +1,4 @@
-#include "control/blocking.hpp"
+#include <powermanage/rpc/blocking_pool.hpp>
 
 #include <exception>
 #include <utility>
@@ -10,7 +10,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace pm::control {
+namespace pm::rpc {
 
 namespace asio = boost::asio;
 
@@ -51,9 +51,9 @@ auto async_run(asio::thread_pool& pool, std::function<void()> work, Token&& toke
 
 }  // namespace
 
-rpc::Task<void> BlockingPool::run(std::function<void()> work) {
+Task<void> BlockingPool::run(std::function<void()> work) {
     // use_awaitable rethrows a non-null exception_ptr in the awaiting coroutine.
     co_await async_run(state_->pool, std::move(work), asio::use_awaitable);
 }
 
-}  // namespace pm::control
+}  // namespace pm::rpc
