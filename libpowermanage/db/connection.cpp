@@ -38,6 +38,12 @@ std::string redacted(const std::string& url) {
     return url.substr(0, colon) + ":***" + url.substr(at);
 }
 
+void ignore_notices(PGconn* conn) {
+    // NOTICEs (e.g. "already exists, skipping") are for people at psql, not for our stderr.
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);
+}
+
 }  // namespace
 
 Result& Result::operator=(Result&& other) noexcept {
@@ -97,9 +103,7 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()))
     if (conn_ == nullptr) {
         throw DatabaseError("out of memory connecting to PostgreSQL", "");
     }
-    // NOTICEs (e.g. "already exists, skipping") are for people at psql, not for our stderr.
-    PQsetNoticeProcessor(
-        conn_, [](void*, const char*) {}, nullptr);
+    ignore_notices(conn_);
     if (PQstatus(conn_) != CONNECTION_OK) {
         const std::string reason = trimmed(PQerrorMessage(conn_));
         PQfinish(conn_);
@@ -107,6 +111,35 @@ Connection::Connection(const std::string& url) : conn_(PQconnectdb(url.c_str()))
         throw DatabaseError("cannot connect to PostgreSQL at " + redacted(url) + ": " + reason +
                                 " (check the database URL and that the server is running)",
                             "");
+    }
+}
+
+Connection Connection::start_connect(const std::string& url) {
+    Connection conn(PQconnectStart(url.c_str()));
+    if (conn.conn_ == nullptr) {
+        throw DatabaseError("out of memory connecting to PostgreSQL", "");
+    }
+    ignore_notices(conn.conn_);
+    if (PQstatus(conn.conn_) == CONNECTION_BAD) {
+        throw DatabaseError("cannot connect to PostgreSQL at " + redacted(url) + ": " +
+                                trimmed(PQerrorMessage(conn.conn_)),
+                            "");
+    }
+    return conn;
+}
+
+Connection::ConnectPoll Connection::connect_poll() {
+    switch (PQconnectPoll(conn_)) {
+        case PGRES_POLLING_READING:
+            return ConnectPoll::wait_read;
+        case PGRES_POLLING_WRITING:
+            return ConnectPoll::wait_write;
+        case PGRES_POLLING_OK:
+            return ConnectPoll::ready;
+        default:
+            // libpq's message names the server (host and port) but never the password.
+            throw DatabaseError("cannot connect to PostgreSQL: " + trimmed(PQerrorMessage(conn_)),
+                                "");
     }
 }
 
@@ -235,6 +268,10 @@ std::string Connection::quote_literal(std::string_view text) const {
 
 int Connection::server_version() const {
     return PQserverVersion(conn_);
+}
+
+int Connection::backend_pid() const {
+    return conn_ == nullptr ? 0 : PQbackendPID(conn_);
 }
 
 }  // namespace pm::db

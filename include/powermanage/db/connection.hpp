@@ -67,6 +67,11 @@ public:
     /// Connects to `url` (a postgresql:// URL or a key=value string). Throws DatabaseError
     /// with a message saying which server could not be reached and why.
     explicit Connection(const std::string& url);
+    /// Begins connecting to `url` without blocking (libpq's PQconnectStart), for an event
+    /// loop: the connection is usable once connect_poll() returns ConnectPoll::ready. Throws
+    /// DatabaseError if the URL is invalid or the attempt fails at once. Resolving a host name
+    /// still blocks; give an IP address (or `hostaddr`) where that matters.
+    static Connection start_connect(const std::string& url);
     Connection(Connection&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
     Connection& operator=(Connection&&) = delete;
     Connection(const Connection&) = delete;
@@ -101,8 +106,26 @@ public:
 
     /// The server's version number, e.g. 150020.
     int server_version() const;
+    /// The process id of the server backend serving this connection (`pg_backend_pid()`), or
+    /// 0 when there is none.
+    int backend_pid() const;
+
+    /// What a connection begun with start_connect() needs next.
+    enum class ConnectPoll {
+        wait_read,   ///< wait until socket() is readable, then call connect_poll() again
+        wait_write,  ///< wait until socket() is writable, then call connect_poll() again
+        ready,       ///< connected
+    };
+    /// Advances a connection begun with start_connect(); socket() may change between calls.
+    /// Throws DatabaseError saying why when the attempt fails.
+    ConnectPoll connect_poll();
+
+    /// The libpq connection, for what this class does not wrap.
+    pg_conn* raw() const { return conn_; }
 
 private:
+    explicit Connection(pg_conn* conn) : conn_(conn) {}
+
     Result check(pg_result* result, const std::string& sql);
 
     pg_conn* conn_ = nullptr;
