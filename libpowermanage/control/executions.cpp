@@ -1,6 +1,8 @@
 // Dispatch and executions. An execution exists durably (ExecutionCreated committed) before any
 // gateway hears of it; the NOTIFY that follows carries ids only and is a wake-up hint, so a lost
 // hint delays delivery until the agent reconnects or the gateway's sweep, but loses nothing.
+#include <openssl/evp.h>
+
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -144,6 +146,15 @@ Runnable runnable_of(ControlService::Impl& impl, const Call& call, const Request
 
 namespace {
 
+std::string base64(std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+    const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                                     static_cast<int>(bytes.size()));
+    out.resize(static_cast<std::size_t>(size));
+    return out;
+}
+
 // Creates one execution per device (each its own stream, appended concurrently so they share
 // group-commit transactions), then sends one hint for all of them.
 std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
@@ -163,6 +174,11 @@ std::vector<std::string> create_executions(ControlService::Impl& impl, const Cal
         created.timeout_seconds = runnable.timeout_seconds;
         created.expires_at = expires;
         ids.push_back(impl.ids_.next_string());
+        // Signed per execution: agents verify "<Action.id>:<type>:<params>", and the gateway
+        // sends the execution id as Action.id so that results name the execution.
+        created.params_canonical = boost::json::serialize(runnable.params);
+        created.signature = base64(impl.authority_.sign_action(ids.back(), runnable.action_type,
+                                                               *created.params_canonical));
         pending.push_back(impl.store_.append_async({std::string(es::kExecutionStream), ids.back()},
                                                    es::ExpectedVersion::no_stream(),
                                                    {es::NewEvent::of(created)}, call.actor()));

@@ -710,10 +710,16 @@ struct ExecutionCreated {
     std::int32_t timeout_seconds = 0;
     /// When a still undispatched execution expires; absent means never.
     std::optional<Timestamp> expires_at{};
+    /// The exact params bytes the signature covers (what the agent receives as
+    /// Action.params_canonical).
+    std::optional<std::string> params_canonical{};
+    /// Standard base64 of the CA's signature over `<execution id>:<action_type>:<base64 of
+    /// params_canonical>` (agent protocol A.2.7); absent when unsigned.
+    std::optional<std::string> signature{};
 };
 BOOST_DESCRIBE_STRUCT(ExecutionCreated, (),
                       (device_id, action_id, action_type, desired_state, params, timeout_seconds,
-                       expires_at))
+                       expires_at, params_canonical, signature))
 
 /// An execution was sent to the device's agent.
 struct ExecutionDispatched {

@@ -146,6 +146,10 @@ CREATE TABLE executions_projection (
     completed_at        timestamptz,
     duration_ms         bigint,
     expires_at          timestamptz,
+    -- What an agent verifies before it runs the action (agent protocol A.2.7): the CA's
+    -- signature over "<id>:<type>:<base64(params_canonical)>", made when it was dispatched.
+    signature           bytea,
+    params_canonical    text,
     created_by_type     text NOT NULL,
     created_by_id       text NOT NULL,
     projection_version  bigint NOT NULL
@@ -898,11 +902,13 @@ CREATE FUNCTION pm_project_executions_created(evs events[]) RETURNS void LANGUAG
 BEGIN
     INSERT INTO executions_projection (id, device_id, action_id, action_type, desired_state,
                                        params, timeout_seconds, status, created_at, expires_at,
+                                       signature, params_canonical,
                                        created_by_type, created_by_id, projection_version)
     SELECT e.stream_id, e.data ->> 'device_id', e.data ->> 'action_id',
            (e.data ->> 'action_type')::integer, (e.data ->> 'desired_state')::integer,
            e.data -> 'params', (e.data ->> 'timeout_seconds')::integer, 'pending', e.occurred_at,
-           (e.data ->> 'expires_at')::timestamptz, e.actor_type, e.actor_id, e.position
+           (e.data ->> 'expires_at')::timestamptz, decode(e.data ->> 'signature', 'base64'),
+           e.data ->> 'params_canonical', e.actor_type, e.actor_id, e.position
     FROM unnest(evs) AS e
     WHERE e.stream_type = 'execution' AND e.event_type = 'ExecutionCreated'
     ORDER BY e.position
