@@ -51,6 +51,19 @@ auto async_run(asio::thread_pool& pool, std::function<void()> work, Token&& toke
 
 }  // namespace
 
+void BlockingPool::post(std::function<void()> work,
+                        std::function<void(std::exception_ptr)> on_error) {
+    asio::post(state_->pool, [work = std::move(work), on_error = std::move(on_error)] {
+        try {
+            work();
+        } catch (...) {
+            if (on_error) {
+                on_error(std::current_exception());
+            }
+        }
+    });
+}
+
 Task<void> BlockingPool::run(std::function<void()> work) {
     // use_awaitable rethrows a non-null exception_ptr in the awaiting coroutine.
     co_await async_run(state_->pool, std::move(work), asio::use_awaitable);

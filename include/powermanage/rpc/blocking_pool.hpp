@@ -3,6 +3,7 @@
 /// @brief Runs blocking work (database queries, password hashing, signing) on a thread pool
 /// and resumes the awaiting coroutine on its own executor, so that I/O threads never block.
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <memory>
 
@@ -23,6 +24,11 @@ public:
     /// Runs `work` on a worker; the awaiting coroutine resumes on its own executor afterwards.
     /// An exception thrown by `work` is rethrown to the awaiting coroutine.
     Task<void> run(std::function<void()> work);
+
+    /// Queues `work` without waiting for it; an exception it throws is passed to
+    /// `on_error` (or dropped when none is given).
+    void post(std::function<void()> work,
+              std::function<void(std::exception_ptr)> on_error = {});
 
 private:
     struct State;
