@@ -86,11 +86,11 @@ int main(int argc, char** argv) {
         o.tls_ca_file = path_or_empty(config, "tls-ca");
         o.insecure_h2c = config.get_bool("insecure-h2c");
         o.max_connections = static_cast<std::size_t>(config.get_int("max-connections"));
-        char host[256] = {};
-        ::gethostname(host, sizeof host - 1);
+        char hostname[256] = {};
+        ::gethostname(hostname, sizeof hostname - 1);
         o.agents.gateway_id = config.has("gateway-id")
                                   ? config.get_string("gateway-id")
-                                  : std::string(host) + ":" +
+                                  : std::string(hostname) + ":" +
                                         std::to_string(config.get_address("addr").port);
         o.agents.heartbeat_interval = std::chrono::duration_cast<std::chrono::seconds>(
             config.get_duration("heartbeat-interval"));
