@@ -51,7 +51,7 @@ AgentService::AgentService(db::ConnectionPool& pool, eventstore::EventStore& sto
                            Logger& logger, const Clock& clock)
     : impl_(std::make_shared<Impl>(pool, store, connections, std::move(options), logger, clock)) {}
 
-AgentService::~AgentService() { stop(); }
+AgentService::~AgentService() { finish(); }
 
 void AgentService::install(rpc::Server& server) {
     server.add_stream("pm.v1.AgentService.Stream",
@@ -120,6 +120,13 @@ void AgentService::stop() {
         impl.housekeeper_.join();
     }
     impl.connections_.close_all("shutdown", "the gateway is shutting down; reconnect");
+}
+
+void AgentService::finish() {
+    auto& impl = *impl_;
+    stop();
+    // Streams have ended (the server stopped): finish what they queued, then write presence.
+    impl.workers_.join();
     try {
         impl.flush_presence();
     } catch (const std::exception& error) {

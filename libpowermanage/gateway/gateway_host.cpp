@@ -160,6 +160,7 @@ void GatewayHost::stop() {
     // Agents first get Error{"shutdown"}, then the server drains what is left.
     s.service->stop();
     s.server->stop();
+    s.service->finish();
     if (s.health) {
         s.health->stop();
     }

@@ -1,6 +1,8 @@
 #include <powermanage/rpc/blocking_pool.hpp>
 
+#include <atomic>
 #include <exception>
+#include <stdexcept>
 #include <utility>
 
 #include <boost/asio/associated_executor.hpp>
@@ -17,11 +19,17 @@ namespace asio = boost::asio;
 struct BlockingPool::State {
     explicit State(std::size_t threads) : pool(threads == 0 ? 1 : threads) {}
     asio::thread_pool pool;
+    std::atomic<bool> joined{false};
 };
 
 BlockingPool::BlockingPool(std::size_t threads) : state_(std::make_unique<State>(threads)) {}
 
-BlockingPool::~BlockingPool() { state_->pool.join(); }
+BlockingPool::~BlockingPool() { join(); }
+
+void BlockingPool::join() {
+    state_->joined = true;
+    state_->pool.join();
+}
 
 namespace {
 
@@ -53,6 +61,9 @@ auto async_run(asio::thread_pool& pool, std::function<void()> work, Token&& toke
 
 void BlockingPool::post(std::function<void()> work,
                         std::function<void(std::exception_ptr)> on_error) {
+    if (state_->joined) {
+        return;
+    }
     asio::post(state_->pool, [work = std::move(work), on_error = std::move(on_error)] {
         try {
             work();
@@ -65,6 +76,9 @@ void BlockingPool::post(std::function<void()> work,
 }
 
 Task<void> BlockingPool::run(std::function<void()> work) {
+    if (state_->joined) {
+        throw std::runtime_error("shutting down: the worker pool has stopped");
+    }
     // use_awaitable rethrows a non-null exception_ptr in the awaiting coroutine.
     co_await async_run(state_->pool, std::move(work), asio::use_awaitable);
 }

@@ -91,8 +91,12 @@ public:
     /// Starts the LISTEN connection (to `database_url`), the presence writer and the sweep on
     /// `executor`. Call after the server started.
     void start(boost::asio::any_io_executor executor, const std::string& database_url);
-    /// Stops them, closes every stream with Error{"shutdown"}, and writes presence a last time.
+    /// Stops them and closes every stream with Error{"shutdown"}. Then stop the server, and
+    /// call finish().
     void stop();
+    /// After the server stopped: finishes the work the streams queued and writes presence a
+    /// last time. Safe to call twice; the destructor calls it.
+    void finish();
 
     /// Whether the LISTEN connection is up (for /ready).
     bool listening() const;

@@ -16,8 +16,13 @@ class BlockingPool {
 public:
     /// Starts `threads` workers (at least one).
     explicit BlockingPool(std::size_t threads);
-    /// Waits for queued work to finish, then joins the workers.
+    /// Waits for queued work to finish, then joins the workers (see join()).
     ~BlockingPool();
+
+    /// Runs what is queued, then stops the workers; later work is dropped (run() then throws
+    /// std::runtime_error at once). Call it before destroying what queued work refers to. Not
+    /// from a worker. Safe to call twice.
+    void join();
     BlockingPool(const BlockingPool&) = delete;
     BlockingPool& operator=(const BlockingPool&) = delete;
 

@@ -1,0 +1,231 @@
+// The gateway end to end: pm-control's ControlHost and a GatewayHost on one real database,
+// agents registered through Register holding real mTLS streams.
+#include <gtest/gtest.h>
+
+#include <powermanage/ca/authority.hpp>
+#include <powermanage/common/ulid.hpp>
+
+#include "gateway_fixture.hpp"
+#include "rpc/http_probe.hpp"
+
+namespace pm::testing {
+namespace {
+
+TEST_F(GatewayTest, HelloGetsWelcomeAndTheAgentCounts) {
+    auto& agent = new_agent();
+    connect(agent);
+    auto welcome = receive(agent);
+    ASSERT_TRUE(welcome.has_value());
+    ASSERT_TRUE(welcome->has_welcome()) << welcome->DebugString();
+    EXPECT_EQ(welcome->welcome().heartbeat_interval().seconds(), 30);
+    EXPECT_NE(welcome->welcome().server_version().find("libpowermanage"), std::string::npos);
+    EXPECT_TRUE(eventually([&] { return gateway_->connections().connected(agent.device_id); }));
+    auto health = http_request(gateway_->health_port(), "GET", "/health");
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.body, R"({"status":"healthy","agents":1})");
+    EXPECT_TRUE(eventually([&] {
+        return http_request(gateway_->health_port(), "GET", "/ready").status == 200;
+    }));
+}
+
+TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecution) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+
+    const auto execution_id = dispatch(agent.device_id, shell_action("echo hello"));
+    auto dispatched = receive(agent);
+    ASSERT_TRUE(dispatched.has_value());
+    ASSERT_TRUE(dispatched->has_action()) << dispatched->DebugString();
+    const auto& action = dispatched->action().action();
+    EXPECT_EQ(action.id().value(), execution_id);
+    EXPECT_EQ(action.shell().script(), "echo hello");
+    // Verified as a Feb 2026 agent does, with the CA certificate from registration.
+    EXPECT_TRUE(host_->authority().verify_action(action.id().value(), action.type(),
+                                                 action.params_canonical(), action.signature()));
+    EXPECT_TRUE(eventually([&] {
+        return sql("SELECT status FROM executions_projection WHERE id = $1", {execution_id})
+                   .text(0, 0) == "dispatched";
+    }));
+
+    pm::v1::AgentMessage output;
+    output.set_id(new_ulid());
+    output.mutable_output_chunk()->set_execution_id(execution_id);
+    output.mutable_output_chunk()->set_stream(pm::v1::OUTPUT_STREAM_TYPE_STDOUT);
+    output.mutable_output_chunk()->set_data("hel");
+    output.mutable_output_chunk()->set_sequence(1);
+    send(agent, output);
+    EXPECT_TRUE(eventually([&] { return execution(execution_id).live_output().stdout() == "hel"; }));
+
+    pm::v1::AgentMessage result;
+    result.set_id(new_ulid());
+    result.mutable_action_result()->mutable_action_id()->set_value(execution_id);
+    result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_SUCCESS);
+    result.mutable_action_result()->mutable_output()->set_stdout("hello\n");
+    result.mutable_action_result()->set_duration_ms(12);
+    // completed_at left out, as Feb 2026 agents may do.
+    send(agent, result);
+    ASSERT_TRUE(eventually([&] {
+        return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_SUCCESS;
+    }));
+    const auto done = execution(execution_id);
+    EXPECT_EQ(done.output().stdout(), "hello\n");
+    EXPECT_EQ(done.duration_ms(), 12);
+    EXPECT_TRUE(done.has_completed_at());
+}
+
+TEST_F(GatewayTest, AResultNamingTheStoredActionCompletesItsOpenExecution) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    const auto execution_id = dispatch(agent.device_id, shell_action("true"));
+    ASSERT_TRUE(receive(agent)->has_action());
+    // A stored action's id, as an agent reports results of its own schedule.
+    sql("UPDATE executions_projection SET action_id = 'STORED-ACTION' WHERE id = $1",
+        {execution_id});
+    pm::v1::AgentMessage result;
+    result.set_id(new_ulid());
+    result.mutable_action_result()->mutable_action_id()->set_value("STORED-ACTION");
+    result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_FAILED);
+    result.mutable_action_result()->set_error("exit status 3");
+    send(agent, result);
+    ASSERT_TRUE(eventually([&] {
+        return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_FAILED;
+    }));
+    EXPECT_EQ(execution(execution_id).error(), "exit status 3");
+}
+
+TEST_F(GatewayTest, AnOfflineAgentGetsItsPendingExecutionWhenItConnects) {
+    auto& agent = new_agent();
+    const auto execution_id = dispatch(agent.device_id, shell_action("uptime"));
+    EXPECT_EQ(execution(execution_id).status(), pm::v1::EXECUTION_STATUS_PENDING);
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    auto dispatched = receive(agent);
+    ASSERT_TRUE(dispatched.has_value());
+    ASSERT_TRUE(dispatched->has_action());
+    EXPECT_EQ(dispatched->action().action().id().value(), execution_id);
+}
+
+TEST_F(GatewayTest, ASecondConnectionReplacesTheFirst) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->connections().connected(agent.device_id); }));
+    auto old_client = std::move(agent.client);
+    auto old_stream = std::move(agent.stream);
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+
+    pm::v1::ServerMessage message;
+    ASSERT_TRUE(run_on(io_, old_stream->read(message)));
+    ASSERT_TRUE(message.has_error()) << message.DebugString();
+    EXPECT_EQ(message.error().code(), "replaced");
+    EXPECT_FALSE(run_on(io_, old_stream->read(message)));  // then the old stream ends
+
+    // The new stream is the one that stays and gets work.
+    const auto execution_id = dispatch(agent.device_id, shell_action("id"));
+    auto dispatched = receive(agent);
+    ASSERT_TRUE(dispatched && dispatched->has_action());
+    EXPECT_EQ(dispatched->action().action().id().value(), execution_id);
+    EXPECT_EQ(gateway_->connections().size(), 1u);
+}
+
+TEST_F(GatewayTest, ADeletedDeviceIsRefusedAtHello) {
+    auto& agent = new_agent();
+    pm::v1::DeleteDeviceRequest remove;
+    remove.set_id(agent.device_id);
+    ASSERT_TRUE(call<pm::v1::DeleteDeviceResponse>("DeleteDevice", remove, admin_token()).ok());
+    connect(agent);
+    auto refused = receive(agent);
+    ASSERT_TRUE(refused.has_value());
+    ASSERT_TRUE(refused->has_error());
+    EXPECT_EQ(refused->error().code(), "permission_denied");
+    EXPECT_FALSE(receive(agent).has_value());
+    EXPECT_EQ(run_on(io_, [&]() -> rpc::Task<rpc::Status> { co_return agent.stream->finish(); }())
+                  .code,
+              rpc::Code::permission_denied);
+}
+
+TEST_F(GatewayTest, AHelloForAnotherDeviceIsRefused) {
+    auto& agent = new_agent();
+    auto& other = new_agent();
+    connect(agent, nullptr, other.device_id);
+    auto refused = receive(agent);
+    ASSERT_TRUE(refused.has_value());
+    ASSERT_TRUE(refused->has_error());
+    EXPECT_EQ(refused->error().code(), "permission_denied");
+    EXPECT_NE(refused->error().message().find("does not match"), std::string::npos);
+}
+
+TEST_F(GatewayTest, SyncActionsIsBoundToTheCertificate) {
+    auto& agent = new_agent();
+    auto& other = new_agent();
+    const auto execution_id = dispatch(agent.device_id, shell_action("ls"));
+    connect(agent);  // makes the agent's client
+    pm::v1::SyncActionsRequest mine;
+    mine.mutable_device_id()->set_value(agent.device_id);
+    pm::v1::SyncActionsResponse response;
+    auto status = run_on(io_, agent.client->unary("pm.v1.AgentService.SyncActions", mine, response));
+    ASSERT_TRUE(status.ok()) << status.message;
+    ASSERT_EQ(response.actions_size(), 1);
+    EXPECT_EQ(response.actions(0).id().value(), execution_id);
+    EXPECT_FALSE(response.actions(0).signature().empty());
+
+    pm::v1::SyncActionsRequest theirs;
+    theirs.mutable_device_id()->set_value(other.device_id);
+    status = run_on(io_, agent.client->unary("pm.v1.AgentService.SyncActions", theirs, response));
+    EXPECT_EQ(status.code, rpc::Code::permission_denied);
+}
+
+TEST_F(GatewayTest, ALostListenConnectionComesBackAndNothingIsLost) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+    // Kill the gateway's LISTEN backend, as a PostgreSQL restart would.
+    sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+    const auto execution_id = dispatch(agent.device_id, shell_action("date"));
+    auto dispatched = receive(agent);
+    ASSERT_TRUE(dispatched && dispatched->has_action());
+    EXPECT_EQ(dispatched->action().action().id().value(), execution_id);
+    EXPECT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+}
+
+TEST_F(GatewayTest, TwoGatewaysOnOneDatabaseEachDeliverToTheirOwnAgents) {
+    gateway2_ = start_gateway("gw-2");
+    auto& first = new_agent();
+    auto& second = new_agent();
+    connect(first, gateway_.get());
+    connect(second, gateway2_.get());
+    ASSERT_TRUE(receive(first)->has_welcome());
+    ASSERT_TRUE(receive(second)->has_welcome());
+    ASSERT_TRUE(eventually([&] {
+        return gateway_->service().listening() && gateway2_->service().listening();
+    }));
+    pm::v1::DispatchToMultipleRequest request;
+    request.add_device_ids(first.device_id);
+    request.add_device_ids(second.device_id);
+    *request.mutable_inline_action() = shell_action("hostname");
+    auto reply = call<pm::v1::DispatchToMultipleResponse>("DispatchToMultiple", request,
+                                                          admin_token());
+    ASSERT_TRUE(reply.ok()) << reply.status.message;
+    ASSERT_EQ(reply.response.executions_size(), 2);
+    auto a = receive(first);
+    auto b = receive(second);
+    ASSERT_TRUE(a && a->has_action());
+    ASSERT_TRUE(b && b->has_action());
+    EXPECT_TRUE(eventually([&] {
+        auto rows = sql("SELECT count(*) FROM events WHERE event_type = 'ExecutionDispatched'");
+        return rows.int64(0, 0) == 2;
+    }));
+    auto gateways = sql(
+        "SELECT string_agg(data ->> 'gateway_id', ',' ORDER BY data ->> 'gateway_id') FROM events "
+        "WHERE event_type = 'ExecutionDispatched'");
+    EXPECT_EQ(gateways.text(0, 0), "gw-1,gw-2");
+}
+
+}  // namespace
+}  // namespace pm::testing
