@@ -227,5 +227,83 @@ TEST_F(GatewayTest, TwoGatewaysOnOneDatabaseEachDeliverToTheirOwnAgents) {
     EXPECT_EQ(gateways.text(0, 0), "gw-1,gw-2");
 }
 
+TEST_F(GatewayTest, AStreamWithoutHelloEndsAfterTheHelloTimeout) {
+    gateway_->stop();
+    auto options = gateway_options("gw-1");
+    options.agents.hello_timeout = std::chrono::seconds(1);
+    gateway_ = start_gateway(options);
+    auto& agent = new_agent();
+    rpc::ClientOptions client;
+    client.base_url = "https://127.0.0.1:" + std::to_string(gateway_->port());
+    client.ca_file = (dir_ / "fleet-ca.crt").string();
+    client.server_name = "localhost";
+    client.certificate_file = agent.certificate_file;
+    client.private_key_file = agent.key_file;
+    agent.client = std::make_unique<rpc::Client>(io_.get_executor(), client);
+    agent.stream = run_on(io_, agent.client->stream("pm.v1.AgentService.Stream"));
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_FALSE(receive(agent).has_value());
+    EXPECT_EQ(agent.stream->finish().code, rpc::Code::deadline_exceeded);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(10));
+}
+
+TEST_F(GatewayTest, ASilentAgentIsDisconnectedAfterMissedHeartbeats) {
+    gateway_->stop();
+    auto options = gateway_options("gw-1");
+    options.agents.heartbeat_interval = std::chrono::seconds(1);
+    options.agents.missed_heartbeats_allowed = 2;
+    gateway_ = start_gateway(options);
+    auto& agent = new_agent();
+    connect(agent);
+    auto welcome = receive(agent);
+    ASSERT_TRUE(welcome && welcome->has_welcome());
+    EXPECT_EQ(welcome->welcome().heartbeat_interval().seconds(), 1);
+    auto closed = receive(agent);  // nothing sent: the gateway gives up after 2 s
+    ASSERT_TRUE(closed.has_value());
+    ASSERT_TRUE(closed->has_error()) << closed->DebugString();
+    EXPECT_EQ(closed->error().code(), "heartbeat_timeout");
+    EXPECT_FALSE(receive(agent).has_value());
+    EXPECT_TRUE(eventually([&] { return !gateway_->connections().connected(agent.device_id); }));
+    EXPECT_TRUE(eventually([&] {
+        return sql("SELECT count(*) FROM events WHERE event_type = 'DeviceDisconnected' "
+                   "AND stream_id = $1",
+                   {agent.device_id})
+                   .int64(0, 0) == 1;
+    }));
+}
+
+TEST_F(GatewayTest, HeartbeatsKeepTheStreamAndUpdateLastSeenInBatches) {
+    gateway_->stop();
+    auto options = gateway_options("gw-1");
+    options.agents.heartbeat_interval = std::chrono::seconds(1);
+    options.agents.missed_heartbeats_allowed = 2;
+    gateway_ = start_gateway(options);
+    auto& agent = new_agent();
+    sql("UPDATE devices_projection SET last_seen_at = now() - interval '1 hour' WHERE id = $1",
+        {agent.device_id});
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    for (int i = 0; i < 4; ++i) {
+        pm::v1::AgentMessage heartbeat;
+        heartbeat.set_id(new_ulid());
+        heartbeat.mutable_heartbeat()->set_cpu_percent(12.5f);
+        send(agent, heartbeat);
+        std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    }
+    EXPECT_TRUE(gateway_->connections().connected(agent.device_id));
+    EXPECT_TRUE(eventually([&] {
+        return sql("SELECT last_seen_at > now() - interval '10 seconds' FROM devices_projection "
+                   "WHERE id = $1",
+                   {agent.device_id})
+            .boolean(0, 0);
+    }));
+    // One event per interval at most (5 min by default): not one per heartbeat.
+    EXPECT_LE(sql("SELECT count(*) FROM events WHERE event_type = 'DeviceHeartbeat' "
+                  "AND stream_id = $1",
+                  {agent.device_id})
+                  .int64(0, 0),
+              1);
+}
+
 }  // namespace
 }  // namespace pm::testing

@@ -68,8 +68,11 @@ protected:
         return o;
     }
     std::unique_ptr<gateway::GatewayHost> start_gateway(const std::string& id) {
+        return start_gateway(gateway_options(id));
+    }
+    std::unique_ptr<gateway::GatewayHost> start_gateway(gateway::GatewayHostOptions options) {
         static Logger quiet([](std::string_view) {}, LogLevel::error);
-        auto gateway = std::make_unique<gateway::GatewayHost>(gateway_options(id), quiet);
+        auto gateway = std::make_unique<gateway::GatewayHost>(std::move(options), quiet);
         gateway->start();
         return gateway;
     }
