@@ -75,6 +75,11 @@ int main(int argc, char** argv) {
         }
         logger.set_level(*pm::parse_log_level(config.get_choice("log-level")));
         logger.set_format(*pm::parse_log_format(config.get_choice("log-format")));
+        // stdout, as the reference gateway logs (pm-control logs to stderr).
+        logger.set_sink([](std::string_view line) {
+            std::fwrite(line.data(), 1, line.size(), stdout);
+            std::fflush(stdout);
+        });
 
         pm::gateway::GatewayHostOptions o;
         o.listen_address = listen_address(config.get_address("addr"));
