@@ -44,6 +44,12 @@ pm::OptionSet options() {
         "Comma-separated origins browsers may call from; empty: any.");
     set.add_string("trusted-proxies").env("CONTROL_TRUSTED_PROXIES").help(
         "Comma-separated addresses or networks whose X-Forwarded-For is believed.");
+    set.add_int("login-limit").default_value(10).range(1, 1000000).help(
+        "Login calls per minute per client address.");
+    set.add_int("refresh-limit").default_value(60).range(1, 1000000).help(
+        "RefreshToken calls per minute per client address.");
+    set.add_int("register-limit").default_value(5).range(1, 1000000).help(
+        "Register calls per minute per client address (raise it for fleets behind one NAT).");
     set.add_path("policy-file").env("CONTROL_POLICY_FILE").help(
         "JSON authorization policy replacing the built-in one (docs/authorization.md).");
     set.add_bool("dev").env("CONTROL_DEV").help(
@@ -112,6 +118,15 @@ int main(int argc, char** argv) {
                                                                : "");
         o.trusted_proxies = split_list(
             config.has("trusted-proxies") ? config.get_string("trusted-proxies") : "");
+        auto limits = pm::control::ControlService::default_rate_limits(o.trusted_proxies);
+        const auto per_minute = [&](const char* method, const char* flag) {
+            limits.per_method[std::string("pm.v1.ControlService.") + method] = pm::rpc::RateLimit{
+                static_cast<std::uint32_t>(config.get_int(flag)), std::chrono::minutes(1)};
+        };
+        per_minute("Login", "login-limit");
+        per_minute("RefreshToken", "refresh-limit");
+        per_minute("Register", "register-limit");
+        o.rate_limits = limits;
         o.policy_file = config.has("policy-file") ? config.get_path("policy-file").string() : "";
         o.development = config.get_bool("dev");
 
