@@ -92,11 +92,17 @@ void AgentService::start(boost::asio::any_io_executor executor, const std::strin
     listen.logger = &impl->logger_;
     impl->listener_ = std::make_unique<db::Listener>(
         executor, database_url, listen,
-        [impl](const db::Notification& n) { impl->on_hint(n.payload); },
-        [impl](bool connected) {
-            if (connected) {
+        // Weak: the listener belongs to the service, which must not keep itself alive.
+        [weak = std::weak_ptr<Impl>(impl)](const db::Notification& n) {
+            if (auto alive = weak.lock()) {
+                alive->on_hint(n.payload);
+            }
+        },
+        [weak = std::weak_ptr<Impl>(impl)](bool connected) {
+            auto alive = weak.lock();
+            if (alive && connected) {
                 // Hints sent while we were not listening are lost: look for pending work.
-                impl->workers_.post([impl] { impl->sweep(); });
+                alive->workers_.post([alive] { alive->sweep(); });
             }
         });
     impl->listener_->start();
@@ -127,6 +133,7 @@ void AgentService::finish() {
     stop();
     // Streams have ended (the server stopped): finish what they queued, then write presence.
     impl.workers_.join();
+    impl.listener_.reset();
     try {
         impl.flush_presence();
     } catch (const std::exception& error) {
