@@ -13,6 +13,7 @@ using FleetTest = GatewayTest;
 TEST_F(FleetTest, TenSimulatedAgentsRegisterConnectAndAnswerADispatchToAll) {
     agentsim::FleetOptions options;
     options.control_url = "http://127.0.0.1:" + std::to_string(host_->port());
+    options.gateway_url = "https://127.0.0.1:" + std::to_string(gateway_->port());
     options.registration_token = create_token(admin_token()).second;
     options.count = 10;
     options.state_dir = dir_ / "fleet";

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include <powermanage/ca/authority.hpp>
+#include <powermanage/common/ulid.hpp>
 #include <powermanage/gateway/connection_manager.hpp>
 #include <powermanage/gateway/gateway_host.hpp>
 #include <powermanage/rpc/client.hpp>
