@@ -80,9 +80,8 @@ struct Round {
 
 // A plain function, not a capturing lambda: a coroutine keeps its parameters, not a lambda's
 // captures, alive while it is suspended.
-pm::rpc::Task<void> dispatch_one(pm::rpc::Client& control, pm::rpc::Headers auth,
-                                 std::mutex& mutex, std::shared_ptr<Round> round,
-                                 std::string device) {
+pm::rpc::Task<void> dispatch_one(pm::rpc::Client& control, pm::rpc::Headers auth, std::mutex& mutex,
+                                 std::shared_ptr<Round> round, std::string device) {
     pm::v1::DispatchActionRequest request;
     request.set_device_id(device);
     auto* action = request.mutable_inline_action();
@@ -91,8 +90,8 @@ pm::rpc::Task<void> dispatch_one(pm::rpc::Client& control, pm::rpc::Headers auth
     action->mutable_shell()->set_script("true");
     pm::v1::DispatchActionResponse response;
     const auto at = Clock::now();
-    auto result = co_await control.unary("pm.v1.ControlService.DispatchAction", request, response,
-                                         auth);
+    auto result =
+        co_await control.unary("pm.v1.ControlService.DispatchAction", request, response, auth);
     if (result.ok()) {
         std::lock_guard lock(mutex);
         round->sent.emplace(response.execution().id(), at);
@@ -109,14 +108,17 @@ pm::OptionSet options() {
     set.add_string("email").default_value("admin@example.com").help("An admin's email.");
     set.add_string("password").default_value("change-me-please").help("Its password.");
     set.add_int("agents").default_value(10000).range(1, 100000).help("Agents to connect.");
-    set.add_path("state-dir").default_value("./gateway-load-agents").help(
-        "Where the agents' identities are kept (reused across runs).");
+    set.add_path("state-dir")
+        .default_value("./gateway-load-agents")
+        .help("Where the agents' identities are kept (reused across runs).");
     set.add_int("gateway-pid").default_value(0).help("pm-gateway's pid, for its memory.");
     set.add_string("rates").default_value("100,1000").help("Dispatches per second to offer.");
     set.add_duration("duration").default_value("10s").help("How long each rate is offered.");
     set.add_int("threads").default_value(2).range(1, 64).help("Agent I/O threads.");
-    set.add_int("in-flight").default_value(2000).range(1, 100000).help(
-        "Most DispatchAction calls outstanding at once.");
+    set.add_int("in-flight")
+        .default_value(2000)
+        .range(1, 100000)
+        .help("Most DispatchAction calls outstanding at once.");
     return set;
 }
 
@@ -151,8 +153,8 @@ int main(int argc, char** argv) {
         pm::v1::CreateTokenRequest token_request;
         token_request.set_name("gateway_load");
         pm::v1::CreateTokenResponse token;
-        status = run(io, control.unary("pm.v1.ControlService.CreateToken", token_request, token,
-                                       auth));
+        status =
+            run(io, control.unary("pm.v1.ControlService.CreateToken", token_request, token, auth));
         if (!status.ok()) {
             throw std::runtime_error("CreateToken: " + status.message);
         }
@@ -177,8 +179,8 @@ int main(int argc, char** argv) {
         });
         std::fprintf(stderr, "\n");
         if (report.registered < agents) {
-            throw std::runtime_error("registered only " + std::to_string(report.registered) +
-                                     ": " + report.first_error);
+            throw std::runtime_error("registered only " + std::to_string(report.registered) + ": " +
+                                     report.first_error);
         }
         if (report.loaded < agents) {
             const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
@@ -188,11 +190,11 @@ int main(int argc, char** argv) {
 
         std::mutex mutex;
         std::unordered_map<std::string, Clock::time_point> received;
-        fleet.on_dispatch([&](const std::string&, const std::string& execution_id,
-                              Clock::time_point at) {
-            std::lock_guard lock(mutex);
-            received.emplace(execution_id, at);
-        });
+        fleet.on_dispatch(
+            [&](const std::string&, const std::string& execution_id, Clock::time_point at) {
+                std::lock_guard lock(mutex);
+                received.emplace(execution_id, at);
+            });
 
         const auto rss_before = gateway_pid > 0 ? rss_kib(gateway_pid) : -1;
         started = Clock::now();
@@ -205,16 +207,18 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "\rconnected %zu/%zu", fleet.stats().connected, agents);
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
-        const double connect_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+        const double connect_seconds =
+            std::chrono::duration<double>(Clock::now() - started).count();
         std::fprintf(stderr, "\n");
         fmt::print("connect: {} agents (full mTLS handshakes) in {:.2f} s = {:.0f} handshakes/s\n",
                    agents, connect_seconds, static_cast<double>(agents) / connect_seconds);
         std::this_thread::sleep_for(std::chrono::seconds(3));  // let allocations settle
         if (gateway_pid > 0) {
             const auto rss_after = rss_kib(gateway_pid);
-            fmt::print("gateway memory: {} MiB before, {} MiB with {} agents = {:.1f} KiB per agent\n",
-                       rss_before / 1024, rss_after / 1024, agents,
-                       static_cast<double>(rss_after - rss_before) / static_cast<double>(agents));
+            fmt::print(
+                "gateway memory: {} MiB before, {} MiB with {} agents = {:.1f} KiB per agent\n",
+                rss_before / 1024, rss_after / 1024, agents,
+                static_cast<double>(rss_after - rss_before) / static_cast<double>(agents));
         }
 
         std::vector<std::string> devices;
@@ -252,7 +256,10 @@ int main(int argc, char** argv) {
                     continue;
                 }
                 ++in_flight;
-                asio::co_spawn(io, dispatch_one(control, auth, mutex, round, devices[random() % devices.size()]), asio::detached);
+                asio::co_spawn(
+                    io,
+                    dispatch_one(control, auth, mutex, round, devices[random() % devices.size()]),
+                    asio::detached);
                 io.poll();
                 io.restart();
             }

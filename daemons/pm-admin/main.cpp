@@ -2,16 +2,14 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <thread>
-
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 #include <powermanage/ca/authority.hpp>
-
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/progress.hpp>
 #include <powermanage/common/time.hpp>
@@ -50,14 +48,19 @@ pm::OptionSet options() {
         .schemes({"postgres", "postgresql"})
         .secret()
         .help("PostgreSQL URL, e.g. postgresql://user:password@host:5432/powermanage.");
-    set.add_path("ca-cert").env("CONTROL_CA_CERT").default_value("/certs/ca.crt").help(
-        "issue-server-certificate: the CA certificate (PEM).");
-    set.add_path("ca-key").env("CONTROL_CA_KEY").default_value("/certs/ca.key").help(
-        "issue-server-certificate: the CA key (PEM).");
+    set.add_path("ca-cert")
+        .env("CONTROL_CA_CERT")
+        .default_value("/certs/ca.crt")
+        .help("issue-server-certificate: the CA certificate (PEM).");
+    set.add_path("ca-key")
+        .env("CONTROL_CA_KEY")
+        .default_value("/certs/ca.key")
+        .help("issue-server-certificate: the CA key (PEM).");
     set.add_path("out-dir").default_value(".").help(
         "issue-server-certificate: where server.crt and server.key are written.");
-    set.add_duration("validity").default_value("8760h").help(
-        "issue-server-certificate: lifetime of the certificate.");
+    set.add_duration("validity")
+        .default_value("8760h")
+        .help("issue-server-certificate: lifetime of the certificate.");
     set.add_string("from").default_value("now").help(
         "events tail: start, now, or a position TX:POS.");
     set.allow_positional("COMMAND [ARGS...]");

@@ -16,51 +16,78 @@ pm::OptionSet options() {
     pm::OptionSet set("pm-control",
                       "The libpowermanage control plane: console API, users, devices, tokens and "
                       "agent registration.");
-    set.add_address("listen").env("CONTROL_LISTEN_ADDR").default_value(":8081").help(
-        "Address the API listens on (HTTP/1.1 and h2c).");
+    set.add_address("listen")
+        .env("CONTROL_LISTEN_ADDR")
+        .default_value(":8081")
+        .help("Address the API listens on (HTTP/1.1 and h2c).");
     set.add_url("database-url")
         .env("CONTROL_DATABASE_URL")
         .schemes({"postgres", "postgresql"})
         .required()
         .secret()
         .help("PostgreSQL URL, e.g. postgresql://user:password@localhost:5432/powermanage.");
-    set.add_int("database-connections").default_value(16).range(1, 1000).help(
-        "Database connections the API may use.");
-    set.add_string("jwt-secret").env("CONTROL_JWT_SECRET").secret().help(
-        "HMAC secret of the session tokens, at least 32 bytes, the same on every replica.");
-    set.add_path("ca-cert").env("CONTROL_CA_CERT").default_value("/certs/ca.crt").help(
-        "CA certificate (PEM) that signs agent certificates and actions.");
-    set.add_path("ca-key").env("CONTROL_CA_KEY").default_value("/certs/ca.key").help(
-        "The CA's private key (PEM).");
-    set.add_duration("cert-validity").default_value("8760h").help(
-        "Lifetime of the agent certificates Register issues.");
-    set.add_string("admin-email").env("CONTROL_ADMIN_EMAIL").help(
-        "Bootstrap admin created at start if no live user has this email.");
-    set.add_string("admin-password").env("CONTROL_ADMIN_PASSWORD").secret().help(
-        "The bootstrap admin's password (at least 8 characters).");
-    set.add_string("gateway-url").env("CONTROL_GATEWAY_URL").help(
-        "Gateway URL returned to agents by Register, e.g. https://gateway.example:8080.");
-    set.add_string("cors-origins").env("CONTROL_CORS_ORIGINS").help(
-        "Comma-separated origins browsers may call from; empty: any.");
-    set.add_string("trusted-proxies").env("CONTROL_TRUSTED_PROXIES").help(
-        "Comma-separated addresses or networks whose X-Forwarded-For is believed.");
-    set.add_int("login-limit").default_value(10).range(1, 1000000).help(
-        "Login calls per minute per client address.");
-    set.add_int("refresh-limit").default_value(60).range(1, 1000000).help(
-        "RefreshToken calls per minute per client address.");
-    set.add_int("register-limit").default_value(5).range(1, 1000000).help(
-        "Register calls per minute per client address (raise it for fleets behind one NAT).");
-    set.add_path("policy-file").env("CONTROL_POLICY_FILE").help(
-        "JSON authorization policy replacing the built-in one (docs/authorization.md).");
-    set.add_bool("dev").env("CONTROL_DEV").help(
-        "Development mode: generate a JWT secret if none is set, create the CA files if "
-        "missing.");
+    set.add_int("database-connections")
+        .default_value(16)
+        .range(1, 1000)
+        .help("Database connections the API may use.");
+    set.add_string("jwt-secret")
+        .env("CONTROL_JWT_SECRET")
+        .secret()
+        .help("HMAC secret of the session tokens, at least 32 bytes, the same on every replica.");
+    set.add_path("ca-cert")
+        .env("CONTROL_CA_CERT")
+        .default_value("/certs/ca.crt")
+        .help("CA certificate (PEM) that signs agent certificates and actions.");
+    set.add_path("ca-key")
+        .env("CONTROL_CA_KEY")
+        .default_value("/certs/ca.key")
+        .help("The CA's private key (PEM).");
+    set.add_duration("cert-validity")
+        .default_value("8760h")
+        .help("Lifetime of the agent certificates Register issues.");
+    set.add_string("admin-email")
+        .env("CONTROL_ADMIN_EMAIL")
+        .help("Bootstrap admin created at start if no live user has this email.");
+    set.add_string("admin-password")
+        .env("CONTROL_ADMIN_PASSWORD")
+        .secret()
+        .help("The bootstrap admin's password (at least 8 characters).");
+    set.add_string("gateway-url")
+        .env("CONTROL_GATEWAY_URL")
+        .help("Gateway URL returned to agents by Register, e.g. https://gateway.example:8080.");
+    set.add_string("cors-origins")
+        .env("CONTROL_CORS_ORIGINS")
+        .help("Comma-separated origins browsers may call from; empty: any.");
+    set.add_string("trusted-proxies")
+        .env("CONTROL_TRUSTED_PROXIES")
+        .help("Comma-separated addresses or networks whose X-Forwarded-For is believed.");
+    set.add_int("login-limit")
+        .default_value(10)
+        .range(1, 1000000)
+        .help("Login calls per minute per client address.");
+    set.add_int("refresh-limit")
+        .default_value(60)
+        .range(1, 1000000)
+        .help("RefreshToken calls per minute per client address.");
+    set.add_int("register-limit")
+        .default_value(5)
+        .range(1, 1000000)
+        .help("Register calls per minute per client address (raise it for fleets behind one NAT).");
+    set.add_path("policy-file")
+        .env("CONTROL_POLICY_FILE")
+        .help("JSON authorization policy replacing the built-in one (docs/authorization.md).");
+    set.add_bool("dev")
+        .env("CONTROL_DEV")
+        .help(
+            "Development mode: generate a JWT secret if none is set, create the CA files if "
+            "missing.");
     set.add_choice("log-level", {"debug", "info", "warn", "error"})
         .env("CONTROL_LOG_LEVEL")
         .default_value("info")
         .help("Least severe log level written.");
-    set.add_choice("log-format", {"text", "json"}).default_value("text").help(
-        "Log line format (stderr).");
+    set.add_choice("log-format", {"text", "json"})
+        .default_value("text")
+        .help("Log line format (stderr).");
     return set;
 }
 
@@ -109,15 +136,15 @@ int main(int argc, char** argv) {
         o.jwt_secret = config.has("jwt-secret") ? config.get_string("jwt-secret") : "";
         o.ca_certificate_file = config.get_path("ca-cert").string();
         o.ca_key_file = config.get_path("ca-key").string();
-        o.control.certificate_validity = std::chrono::duration_cast<std::chrono::seconds>(
-            config.get_duration("cert-validity"));
+        o.control.certificate_validity =
+            std::chrono::duration_cast<std::chrono::seconds>(config.get_duration("cert-validity"));
         o.admin_email = config.has("admin-email") ? config.get_string("admin-email") : "";
         o.admin_password = config.has("admin-password") ? config.get_string("admin-password") : "";
         o.control.gateway_url = config.has("gateway-url") ? config.get_string("gateway-url") : "";
-        o.cors_origins = split_list(config.has("cors-origins") ? config.get_string("cors-origins")
-                                                               : "");
-        o.trusted_proxies = split_list(
-            config.has("trusted-proxies") ? config.get_string("trusted-proxies") : "");
+        o.cors_origins =
+            split_list(config.has("cors-origins") ? config.get_string("cors-origins") : "");
+        o.trusted_proxies =
+            split_list(config.has("trusted-proxies") ? config.get_string("trusted-proxies") : "");
         auto limits = pm::control::ControlService::default_rate_limits(o.trusted_proxies);
         const auto per_minute = [&](const char* method, const char* flag) {
             limits.per_method[std::string("pm.v1.ControlService.") + method] = pm::rpc::RateLimit{

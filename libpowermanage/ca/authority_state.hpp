@@ -2,8 +2,8 @@
 /// @file
 /// @brief What a CertificateAuthority holds, shared by the files that implement it.
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <powermanage/ca/authority.hpp>

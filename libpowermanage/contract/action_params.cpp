@@ -1,5 +1,3 @@
-#include <powermanage/contract/action_params.hpp>
-
 #include <stdexcept>
 #include <string>
 
@@ -7,24 +5,36 @@
 #include <boost/json/serialize.hpp>
 #include <google/protobuf/util/json_util.h>
 
+#include <powermanage/contract/action_params.hpp>
+
 #include "pm/v1/actions.pb.h"
 
 namespace pm::contract {
 
 std::string_view params_field(int action_type) {
     switch (action_type) {
-    case pm::v1::ACTION_TYPE_PACKAGE: return "package";
-    case pm::v1::ACTION_TYPE_UPDATE: return "update";
-    case pm::v1::ACTION_TYPE_REPOSITORY: return "repository";
-    case pm::v1::ACTION_TYPE_APP_IMAGE:
-    case pm::v1::ACTION_TYPE_DEB:
-    case pm::v1::ACTION_TYPE_RPM: return "app";
-    case pm::v1::ACTION_TYPE_FLATPAK: return "flatpak";
-    case pm::v1::ACTION_TYPE_SHELL: return "shell";
-    case pm::v1::ACTION_TYPE_SYSTEMD: return "systemd";
-    case pm::v1::ACTION_TYPE_FILE: return "file";
-    case pm::v1::ACTION_TYPE_DIRECTORY: return "directory";
-    default: return {};
+        case pm::v1::ACTION_TYPE_PACKAGE:
+            return "package";
+        case pm::v1::ACTION_TYPE_UPDATE:
+            return "update";
+        case pm::v1::ACTION_TYPE_REPOSITORY:
+            return "repository";
+        case pm::v1::ACTION_TYPE_APP_IMAGE:
+        case pm::v1::ACTION_TYPE_DEB:
+        case pm::v1::ACTION_TYPE_RPM:
+            return "app";
+        case pm::v1::ACTION_TYPE_FLATPAK:
+            return "flatpak";
+        case pm::v1::ACTION_TYPE_SHELL:
+            return "shell";
+        case pm::v1::ACTION_TYPE_SYSTEMD:
+            return "systemd";
+        case pm::v1::ACTION_TYPE_FILE:
+            return "file";
+        case pm::v1::ACTION_TYPE_DIRECTORY:
+            return "directory";
+        default:
+            return {};
     }
 }
 

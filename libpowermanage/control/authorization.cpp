@@ -41,40 +41,40 @@ void ControlService::Impl::authorize(const Call& call, const google::protobuf::M
     const std::string target = target_id(request, permission.field);
     const bool is_device = call.role == "device";
     switch (permission.condition) {
-    case auth::Condition::self:
-        if (target.empty() || target != call.caller_id) {
-            fail(rpc::Code::not_found, is_device ? "device not found" : "user not found");
-        }
-        return;
-    case auth::Condition::assigned_device:
-        if (is_device ? target != call.caller_id
-                      : !exists(pool_,
-                                "SELECT 1 FROM devices_projection WHERE id = $1 "
-                                "AND assigned_user_id = $2 AND NOT is_deleted",
-                                target, call.caller_id)) {
-            fail(rpc::Code::not_found, "device not found");
-        }
-        return;
-    case auth::Condition::own_token:
-        if (!exists(pool_,
-                    "SELECT 1 FROM tokens_projection WHERE id = $1 AND owner_id = $2 "
-                    "AND NOT is_deleted",
-                    target, call.caller_id)) {
-            fail(rpc::Code::not_found, "token not found");
-        }
-        return;
-    case auth::Condition::own_execution:
-        if (!exists(pool_,
-                    "SELECT 1 FROM executions_projection e "
-                    "JOIN devices_projection d ON d.id = e.device_id "
-                    "WHERE e.id = $1 AND (e.device_id = $2 OR d.assigned_user_id = $2)",
-                    target, call.caller_id)) {
-            fail(rpc::Code::not_found, "execution not found");
-        }
-        return;
-    case auth::Condition::always:
-    case auth::Condition::scoped:
-        return;
+        case auth::Condition::self:
+            if (target.empty() || target != call.caller_id) {
+                fail(rpc::Code::not_found, is_device ? "device not found" : "user not found");
+            }
+            return;
+        case auth::Condition::assigned_device:
+            if (is_device ? target != call.caller_id
+                          : !exists(pool_,
+                                    "SELECT 1 FROM devices_projection WHERE id = $1 "
+                                    "AND assigned_user_id = $2 AND NOT is_deleted",
+                                    target, call.caller_id)) {
+                fail(rpc::Code::not_found, "device not found");
+            }
+            return;
+        case auth::Condition::own_token:
+            if (!exists(pool_,
+                        "SELECT 1 FROM tokens_projection WHERE id = $1 AND owner_id = $2 "
+                        "AND NOT is_deleted",
+                        target, call.caller_id)) {
+                fail(rpc::Code::not_found, "token not found");
+            }
+            return;
+        case auth::Condition::own_execution:
+            if (!exists(pool_,
+                        "SELECT 1 FROM executions_projection e "
+                        "JOIN devices_projection d ON d.id = e.device_id "
+                        "WHERE e.id = $1 AND (e.device_id = $2 OR d.assigned_user_id = $2)",
+                        target, call.caller_id)) {
+                fail(rpc::Code::not_found, "execution not found");
+            }
+            return;
+        case auth::Condition::always:
+        case auth::Condition::scoped:
+            return;
     }
 }
 

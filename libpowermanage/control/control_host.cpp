@@ -1,7 +1,3 @@
-#include <powermanage/control/control_host.hpp>
-
-#include <sys/stat.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
@@ -10,10 +6,13 @@
 #include <optional>
 #include <thread>
 
+#include <sys/stat.h>
+
 #include <powermanage/auth/jwt.hpp>
 #include <powermanage/auth/password.hpp>
 #include <powermanage/auth/policy.hpp>
 #include <powermanage/ca/authority.hpp>
+#include <powermanage/control/control_host.hpp>
 #include <powermanage/db/connection.hpp>
 #include <powermanage/db/migrations.hpp>
 #include <powermanage/db/pool.hpp>
@@ -50,14 +49,14 @@ ca::CertificateAuthority load_or_create_ca(const ControlHostOptions& options, Lo
     }
     if (!options.development || have_cert || have_key) {
         throw std::runtime_error(
-            "the CA " + std::string(have_cert ? "key " + options.ca_key_file
-                                              : "certificate " + options.ca_certificate_file) +
+            "the CA " +
+            std::string(have_cert ? "key " + options.ca_key_file
+                                  : "certificate " + options.ca_certificate_file) +
             " does not exist: point --ca-cert and --ca-key at an existing CA (docs/operations.md "
             "shows how to make one), or run with --dev to create a development CA");
     }
-    auto authority = ca::CertificateAuthority::create("libpowermanage development CA",
-                                                      ca::KeyType::ecdsa_p256,
-                                                      std::chrono::hours(24 * 3650));
+    auto authority = ca::CertificateAuthority::create(
+        "libpowermanage development CA", ca::KeyType::ecdsa_p256, std::chrono::hours(24 * 3650));
     write_file(options.ca_key_file, authority.private_key_pem(), 0600);
     write_file(options.ca_certificate_file, authority.certificate_pem(), 0644);
     logger.warn("development mode: created a new CA",
@@ -70,7 +69,8 @@ std::string jwt_secret(const ControlHostOptions& options, Logger& logger) {
         if (!options.development) {
             throw std::invalid_argument(
                 "no JWT secret: set --jwt-secret or CONTROL_JWT_SECRET to at least 32 random "
-                "bytes (e.g. `openssl rand -hex 32`), the same on every replica; or run with --dev");
+                "bytes (e.g. `openssl rand -hex 32`), the same on every replica; or run with "
+                "--dev");
         }
         logger.warn(
             "development mode: generated a random JWT secret; sessions end when this process "
@@ -78,9 +78,9 @@ std::string jwt_secret(const ControlHostOptions& options, Logger& logger) {
         return auth::random_hex(32);
     }
     if (options.jwt_secret.size() < auth::JwtCodec::kMinSecretBytes) {
-        throw std::invalid_argument(
-            "the JWT secret has " + std::to_string(options.jwt_secret.size()) +
-            " bytes; it needs at least 32 (e.g. `openssl rand -hex 32`)");
+        throw std::invalid_argument("the JWT secret has " +
+                                    std::to_string(options.jwt_secret.size()) +
+                                    " bytes; it needs at least 32 (e.g. `openssl rand -hex 32`)");
     }
     return options.jwt_secret;
 }
@@ -186,8 +186,8 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     s.hasher.emplace(o.password_params);
     s.pool = std::make_unique<db::ConnectionPool>(o.database_url, o.database_connections);
     s.store = std::make_unique<eventstore::EventStore>(*s.pool);
-    s.service = std::make_unique<ControlService>(*s.pool, *s.store, *s.authority, *s.jwt,
-                                                 *s.hasher, *s.policy, o.control);
+    s.service = std::make_unique<ControlService>(*s.pool, *s.store, *s.authority, *s.jwt, *s.hasher,
+                                                 *s.policy, o.control);
     if (!o.admin_email.empty()) {
         if (s.service->ensure_admin(o.admin_email, o.admin_password)) {
             logger.info("bootstrap admin created", {{"email", o.admin_email}});
@@ -207,10 +207,12 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     server_options.limits.shutdown_grace = o.shutdown_grace;
     s.server = std::make_unique<rpc::Server>(std::move(server_options));
     s.server->add_observer(rpc::request_logging(logger));
-    s.service->install(*s.server, o.rate_limits ? *o.rate_limits
-                                                : ControlService::default_rate_limits(
-                                                      o.trusted_proxies));
-    s.server->add_plain_route("/health", [] { return rpc::PlainResponse{200, "text/plain", "ok"}; });
+    s.service->install(*s.server, o.rate_limits
+                                      ? *o.rate_limits
+                                      : ControlService::default_rate_limits(o.trusted_proxies));
+    s.server->add_plain_route("/health", [] {
+        return rpc::PlainResponse{200, "text/plain", "ok"};
+    });
     s.server->add_plain_route("/ready", [state = state_.get()] {
         std::lock_guard lock(state->mutex);
         if (state->not_ready.empty()) {
@@ -220,7 +222,9 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     });
 }
 
-ControlHost::~ControlHost() { stop(); }
+ControlHost::~ControlHost() {
+    stop();
+}
 
 void ControlHost::start() {
     state_->server->start();
@@ -229,7 +233,9 @@ void ControlHost::start() {
                         {{"address", state_->options.listen_address}, {"port", port()}});
 }
 
-std::uint16_t ControlHost::port() const { return state_->server->port(); }
+std::uint16_t ControlHost::port() const {
+    return state_->server->port();
+}
 
 void ControlHost::stop() {
     {
@@ -246,6 +252,8 @@ void ControlHost::stop() {
     }
 }
 
-const ca::CertificateAuthority& ControlHost::authority() const { return *state_->authority; }
+const ca::CertificateAuthority& ControlHost::authority() const {
+    return *state_->authority;
+}
 
 }  // namespace pm::control

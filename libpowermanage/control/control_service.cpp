@@ -1,10 +1,9 @@
-#include <powermanage/control/control_service.hpp>
-
 #include <algorithm>
 
 #include <google/protobuf/descriptor.h>
 
 #include <powermanage/common/log.hpp>
+#include <powermanage/control/control_service.hpp>
 #include <powermanage/validation/validator.hpp>
 
 #include "control/records.hpp"
@@ -16,19 +15,44 @@ namespace {
 
 constexpr std::string_view kServicePrefix = "pm.v1.ControlService.";
 
-std::string full_name(std::string_view method) { return std::string(kServicePrefix) + std::string(method); }
+std::string full_name(std::string_view method) {
+    return std::string(kServicePrefix) + std::string(method);
+}
 
 // The RPCs implemented so far. The rest of the ControlService answers unimplemented (after the
 // policy's role check, so a user still learns "permission denied" first).
 constexpr std::string_view kImplemented[] = {
-    "Register",       "Login",          "RefreshToken",        "Logout",
-    "GetCurrentUser", "CreateUser",     "GetUser",             "ListUsers",
-    "UpdateUserEmail", "UpdateUserPassword", "UpdateUserRole", "SetUserDisabled",
-    "DeleteUser",     "ListDevices",    "GetDevice",           "SetDeviceLabel",
-    "RemoveDeviceLabel", "AssignDevice", "UnassignDevice",     "SetDeviceSyncInterval",
-    "DeleteDevice",   "CreateToken",    "GetToken",            "ListTokens",
-    "RenameToken",    "SetTokenDisabled", "DeleteToken",
-    "DispatchAction", "DispatchToMultiple", "GetExecution", "ListExecutions",
+    "Register",
+    "Login",
+    "RefreshToken",
+    "Logout",
+    "GetCurrentUser",
+    "CreateUser",
+    "GetUser",
+    "ListUsers",
+    "UpdateUserEmail",
+    "UpdateUserPassword",
+    "UpdateUserRole",
+    "SetUserDisabled",
+    "DeleteUser",
+    "ListDevices",
+    "GetDevice",
+    "SetDeviceLabel",
+    "RemoveDeviceLabel",
+    "AssignDevice",
+    "UnassignDevice",
+    "SetDeviceSyncInterval",
+    "DeleteDevice",
+    "CreateToken",
+    "GetToken",
+    "ListTokens",
+    "RenameToken",
+    "SetTokenDisabled",
+    "DeleteToken",
+    "DispatchAction",
+    "DispatchToMultiple",
+    "GetExecution",
+    "ListExecutions",
 };
 
 }  // namespace
@@ -69,12 +93,11 @@ namespace {
 // policy's condition, then the handler, all on a worker thread.
 template <class Request, class Response>
 void add_handler(rpc::Server& server, ControlService::Impl& impl, std::string_view method,
-                 Response (ControlService::Impl::*handler)(Call&, const Request&),
-                 bool is_public) {
+                 Response (ControlService::Impl::*handler)(Call&, const Request&), bool is_public) {
     const std::string name(method);
     std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
-        [&impl, handler, name, is_public](rpc::CallContext& ctx,
-                                          const Request& request) -> rpc::Task<rpc::Result<Response>> {
+        [&impl, handler, name, is_public](
+            rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
         Response response;
         co_await impl.workers_.run([&] {
             auto violations = validation::RuleSet::contract().validate(request);
@@ -121,8 +144,7 @@ void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOpti
             return rpc::Status::success();
         }
         auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
-        if (role == ctx.attributes.end() ||
-            !policy_.lookup(ctx.method->name(), role->second)) {
+        if (role == ctx.attributes.end() || !policy_.lookup(ctx.method->name(), role->second)) {
             return rpc::Status{rpc::Code::permission_denied, "permission denied"};
         }
         return rpc::Status::success();
@@ -233,12 +255,11 @@ eventstore::AppendResult ControlService::Impl::append(const Call& call,
 }
 
 ControlService::ControlService(db::ConnectionPool& pool, eventstore::EventStore& store,
-                               const ca::CertificateAuthority& authority,
-                               const auth::JwtCodec& jwt, const auth::PasswordHasher& hasher,
-                               const auth::Policy& policy, ControlOptions options,
-                               const Clock& clock)
-    : impl_(std::make_unique<Impl>(pool, store, authority, jwt, hasher, policy,
-                                   std::move(options), clock)) {}
+                               const ca::CertificateAuthority& authority, const auth::JwtCodec& jwt,
+                               const auth::PasswordHasher& hasher, const auth::Policy& policy,
+                               ControlOptions options, const Clock& clock)
+    : impl_(std::make_unique<Impl>(pool, store, authority, jwt, hasher, policy, std::move(options),
+                                   clock)) {}
 
 ControlService::~ControlService() = default;
 

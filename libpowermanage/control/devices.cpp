@@ -1,9 +1,8 @@
 // The device RPCs. A user sees only the devices assigned to them (the policy's conditions and
 // `scoped`, backed by row-level security); deleting a device revokes its certificates, so the
 // gateway refuses it even while the certificate has not expired.
-#include <fmt/format.h>
-
 #include <boost/json.hpp>
+#include <fmt/format.h>
 
 #include <powermanage/common/time.hpp>
 #include <powermanage/eventstore/events.hpp>
@@ -70,8 +69,8 @@ pm::v1::ListDevicesResponse ControlService::Impl::list_devices(
 
 pm::v1::GetDeviceResponse ControlService::Impl::get_device(
     Call& call, const pm::v1::GetDeviceRequest& request) {
-    auto device =
-        read(call, [&](db::Transaction& tx) { return find_device(tx, request.id(), clock_.now()); });
+    auto device = read(
+        call, [&](db::Transaction& tx) { return find_device(tx, request.id(), clock_.now()); });
     if (!device) {
         fail(rpc::Code::not_found, "device not found");
     }
@@ -91,8 +90,7 @@ pm::v1::Device update_device(ControlService::Impl& impl, Call& call, const std::
     if (!version) {
         fail(rpc::Code::not_found, "device not found");
     }
-    impl.append(call, device_stream(id), es::ExpectedVersion::exactly(*version),
-                std::move(events));
+    impl.append(call, device_stream(id), es::ExpectedVersion::exactly(*version), std::move(events));
     auto device = impl.read(
         call, [&](db::Transaction& tx) { return find_device(tx, id, impl.clock_.now()); });
     return device ? std::move(*device) : pm::v1::Device{};
@@ -119,9 +117,8 @@ pm::v1::UpdateDeviceResponse ControlService::Impl::remove_device_label(
 
 pm::v1::AssignDeviceResponse ControlService::Impl::assign_device(
     Call& call, const pm::v1::AssignDeviceRequest& request) {
-    const bool user_exists = read(call, [&](db::Transaction& tx) {
-        return find_user(tx, request.user_id()).has_value();
-    });
+    const bool user_exists = read(
+        call, [&](db::Transaction& tx) { return find_user(tx, request.user_id()).has_value(); });
     if (!user_exists) {
         fail(rpc::Code::not_found, "user not found");
     }
@@ -135,8 +132,8 @@ pm::v1::AssignDeviceResponse ControlService::Impl::assign_device(
 pm::v1::UnassignDeviceResponse ControlService::Impl::unassign_device(
     Call& call, const pm::v1::UnassignDeviceRequest& request) {
     pm::v1::UnassignDeviceResponse response;
-    *response.mutable_device() = update_device(*this, call, request.device_id(),
-                                               {es::NewEvent::of(es::DeviceUnassigned{})});
+    *response.mutable_device() =
+        update_device(*this, call, request.device_id(), {es::NewEvent::of(es::DeviceUnassigned{})});
     return response;
 }
 

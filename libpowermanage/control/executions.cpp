@@ -1,11 +1,9 @@
 // Dispatch and executions. An execution exists durably (ExecutionCreated committed) before any
 // gateway hears of it; the NOTIFY that follows carries ids only and is a wake-up hint, so a lost
 // hint delays delivery until the agent reconnects or the gateway's sweep, but loses nothing.
-#include <openssl/evp.h>
-
-#include <fmt/format.h>
-
 #include <boost/json.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
 
 #include <powermanage/common/time.hpp>
 #include <powermanage/contract/action_params.hpp>
@@ -26,25 +24,38 @@ constexpr std::int32_t kDefaultTimeoutSeconds = 300;
 // pm.v1.ExecutionStatus for a projection status. The contract has no "dispatched" or "expired":
 // dispatched is still pending from the caller's point of view; an expired execution never ran.
 pm::v1::ExecutionStatus to_status(std::string_view status) {
-    if (status == "pending" || status == "dispatched") return pm::v1::EXECUTION_STATUS_PENDING;
-    if (status == "running") return pm::v1::EXECUTION_STATUS_RUNNING;
-    if (status == "success") return pm::v1::EXECUTION_STATUS_SUCCESS;
-    if (status == "failed" || status == "expired") return pm::v1::EXECUTION_STATUS_FAILED;
-    if (status == "timeout") return pm::v1::EXECUTION_STATUS_TIMEOUT;
-    if (status == "skipped") return pm::v1::EXECUTION_STATUS_SKIPPED;
+    if (status == "pending" || status == "dispatched")
+        return pm::v1::EXECUTION_STATUS_PENDING;
+    if (status == "running")
+        return pm::v1::EXECUTION_STATUS_RUNNING;
+    if (status == "success")
+        return pm::v1::EXECUTION_STATUS_SUCCESS;
+    if (status == "failed" || status == "expired")
+        return pm::v1::EXECUTION_STATUS_FAILED;
+    if (status == "timeout")
+        return pm::v1::EXECUTION_STATUS_TIMEOUT;
+    if (status == "skipped")
+        return pm::v1::EXECUTION_STATUS_SKIPPED;
     return pm::v1::EXECUTION_STATUS_UNSPECIFIED;
 }
 
 // The projection statuses a status filter selects.
 std::string statuses_for(pm::v1::ExecutionStatus filter) {
     switch (filter) {
-    case pm::v1::EXECUTION_STATUS_PENDING: return "{pending,dispatched}";
-    case pm::v1::EXECUTION_STATUS_RUNNING: return "{running}";
-    case pm::v1::EXECUTION_STATUS_SUCCESS: return "{success}";
-    case pm::v1::EXECUTION_STATUS_FAILED: return "{failed,expired}";
-    case pm::v1::EXECUTION_STATUS_TIMEOUT: return "{timeout}";
-    case pm::v1::EXECUTION_STATUS_SKIPPED: return "{skipped}";
-    default: return {};
+        case pm::v1::EXECUTION_STATUS_PENDING:
+            return "{pending,dispatched}";
+        case pm::v1::EXECUTION_STATUS_RUNNING:
+            return "{running}";
+        case pm::v1::EXECUTION_STATUS_SUCCESS:
+            return "{success}";
+        case pm::v1::EXECUTION_STATUS_FAILED:
+            return "{failed,expired}";
+        case pm::v1::EXECUTION_STATUS_TIMEOUT:
+            return "{timeout}";
+        case pm::v1::EXECUTION_STATUS_SKIPPED:
+            return "{skipped}";
+        default:
+            return {};
     }
 }
 
@@ -90,9 +101,12 @@ void read_execution(const db::Result& rows, int row, pm::v1::ActionExecution* ou
         read_output(rows.text(row, 6), out->mutable_output());
     }
     out->set_created_by(std::string(rows.text(row, 7)));
-    if (!rows.is_null(row, 8)) set_timestamp(out->mutable_created_at(), rows.int64(row, 8));
-    if (!rows.is_null(row, 9)) set_timestamp(out->mutable_dispatched_at(), rows.int64(row, 9));
-    if (!rows.is_null(row, 10)) set_timestamp(out->mutable_completed_at(), rows.int64(row, 10));
+    if (!rows.is_null(row, 8))
+        set_timestamp(out->mutable_created_at(), rows.int64(row, 8));
+    if (!rows.is_null(row, 9))
+        set_timestamp(out->mutable_dispatched_at(), rows.int64(row, 9));
+    if (!rows.is_null(row, 10))
+        set_timestamp(out->mutable_completed_at(), rows.int64(row, 10));
     out->set_duration_ms(rows.int64(row, 11));
 }
 
@@ -274,9 +288,9 @@ pm::v1::GetExecutionResponse ControlService::Impl::get_execution(
     Call& call, const pm::v1::GetExecutionRequest& request) {
     pm::v1::GetExecutionResponse response;
     const bool found = read(call, [&](db::Transaction& tx) {
-        auto rows = tx.exec(
-            "SELECT " + execution_columns() + " FROM executions_projection WHERE id = $1",
-            {request.id()});
+        auto rows =
+            tx.exec("SELECT " + execution_columns() + " FROM executions_projection WHERE id = $1",
+                    {request.id()});
         if (rows.rows() == 0) {
             return false;
         }

@@ -3,12 +3,14 @@
 #include <charconv>
 
 #include <boost/json.hpp>
-#include <openssl/evp.h>
 #include <fmt/format.h>
+#include <openssl/evp.h>
 
 namespace pm::control {
 
-void fail(rpc::Code code, std::string message) { throw rpc::RpcError(code, std::move(message)); }
+void fail(rpc::Code code, std::string message) {
+    throw rpc::RpcError(code, std::move(message));
+}
 
 std::string sha256_hex(std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -42,8 +44,8 @@ void set_timestamp(google::protobuf::Timestamp* out, std::int64_t micros) {
 }
 
 void set_timestamp(google::protobuf::Timestamp* out, Clock::TimePoint t) {
-    set_timestamp(out, std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch())
-                           .count());
+    set_timestamp(
+        out, std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
 }
 
 Clock::TimePoint to_time_point(const google::protobuf::Timestamp& t) {
@@ -80,8 +82,8 @@ std::string columns(std::initializer_list<std::string_view> plain,
 }  // namespace
 
 const char* const kUserColumns = [] {
-    static const std::string s = columns({"id", "email", "role", "disabled"},
-                                         {"created_at", "last_login_at"});
+    static const std::string s =
+        columns({"id", "email", "role", "disabled"}, {"created_at", "last_login_at"});
     return s.c_str();
 }();
 
@@ -95,8 +97,8 @@ const char* const kDeviceColumns = [] {
 
 const char* const kTokenColumns = [] {
     static const std::string s =
-        columns({"id", "name", "one_time", "max_uses", "current_uses", "created_by",
-                 "disabled", "coalesce(owner_id, '') AS owner_id"},
+        columns({"id", "name", "one_time", "max_uses", "current_uses", "created_by", "disabled",
+                 "coalesce(owner_id, '') AS owner_id"},
                 {"expires_at", "created_at"});
     return s.c_str();
 }();
@@ -188,10 +190,11 @@ std::optional<pm::v1::RegistrationToken> find_token(db::Transaction& tx, const s
 
 std::optional<std::int32_t> live_version(db::Transaction& tx, std::string_view table,
                                          std::string_view stream_type, const std::string& id) {
-    auto rows = tx.exec(fmt::format("SELECT s.version FROM {} p JOIN streams s ON s.stream_type = "
-                                    "$2 AND s.stream_id = p.id WHERE p.id = $1 AND NOT p.is_deleted",
-                                    table),
-                        {id, std::string(stream_type)});
+    auto rows =
+        tx.exec(fmt::format("SELECT s.version FROM {} p JOIN streams s ON s.stream_type = "
+                            "$2 AND s.stream_id = p.id WHERE p.id = $1 AND NOT p.is_deleted",
+                            table),
+                {id, std::string(stream_type)});
     if (rows.rows() == 0) {
         return std::nullopt;
     }

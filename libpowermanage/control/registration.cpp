@@ -27,16 +27,16 @@ struct TokenState {
 std::optional<TokenState> find_registration_token(db::ConnectionPool& pool,
                                                   const std::string& value_hash) {
     return db::with_actor(pool, db::Actor::system("registration"), [&](db::Transaction& tx) {
-        auto rows = tx.exec(
-            "SELECT t.id, t.disabled, t.one_time, t.max_uses, t.current_uses, " +
-                epoch_us("t.expires_at") +
-                ", coalesce(t.owner_id, ''), "
-                "(SELECT e.actor_type = 'user' FROM events e WHERE e.stream_type = 'token' "
-                "   AND e.stream_id = t.id AND e.stream_version = 1), s.version "
-                "FROM tokens_projection t JOIN streams s "
-                "  ON s.stream_type = 'token' AND s.stream_id = t.id "
-                "WHERE t.value_hash = $1 AND NOT t.is_deleted",
-            {value_hash});
+        auto rows =
+            tx.exec("SELECT t.id, t.disabled, t.one_time, t.max_uses, t.current_uses, " +
+                        epoch_us("t.expires_at") +
+                        ", coalesce(t.owner_id, ''), "
+                        "(SELECT e.actor_type = 'user' FROM events e WHERE e.stream_type = 'token' "
+                        "   AND e.stream_id = t.id AND e.stream_version = 1), s.version "
+                        "FROM tokens_projection t JOIN streams s "
+                        "  ON s.stream_type = 'token' AND s.stream_id = t.id "
+                        "WHERE t.value_hash = $1 AND NOT t.is_deleted",
+                    {value_hash});
         std::optional<TokenState> token;
         if (rows.rows() == 1) {
             token = TokenState{};
@@ -74,9 +74,9 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
         if (token->disabled) {
             fail(rpc::Code::permission_denied, "registration token is disabled");
         }
-        const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                                clock_.now().time_since_epoch())
-                                .count();
+        const auto now_us =
+            std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
+                .count();
         if (token->expires_at_us && now_us >= *token->expires_at_us) {
             fail(rpc::Code::permission_denied, "registration token has expired");
         }

@@ -16,9 +16,9 @@
 #include <powermanage/db/pool.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/event_store.hpp>
+#include <powermanage/rpc/blocking_pool.hpp>
 #include <powermanage/rpc/context.hpp>
 
-#include <powermanage/rpc/blocking_pool.hpp>
 #include "control/session_cache.hpp"
 #include "pm/v1/control.pb.h"
 
@@ -26,10 +26,10 @@ namespace pm::control {
 
 /// What a handler knows about its caller.
 struct Call {
-    rpc::CallContext& ctx;       ///< the call (headers to read, cookies to set)
-    std::string caller_id;       ///< user or device id; empty on public methods
-    std::string role;            ///< "admin", "user", "device"; empty on public methods
-    auth::Permission permission; ///< what the policy allowed (always for public methods)
+    rpc::CallContext& ctx;        ///< the call (headers to read, cookies to set)
+    std::string caller_id;        ///< user or device id; empty on public methods
+    std::string role;             ///< "admin", "user", "device"; empty on public methods
+    auth::Permission permission;  ///< what the policy allowed (always for public methods)
     /// The actor the caller's transactions act for (row-level security).
     db::Actor actor() const;
     /// Whether the caller is an admin.

@@ -63,9 +63,10 @@ void revoke_family(db::Transaction& tx, const std::string& family, const std::st
 
 }  // namespace
 
-ControlService::Impl::IssuedTokens ControlService::Impl::issue_tokens(
-    db::Transaction& tx, const std::string& user_id, const SessionState& session,
-    const std::string& family) {
+ControlService::Impl::IssuedTokens ControlService::Impl::issue_tokens(db::Transaction& tx,
+                                                                      const std::string& user_id,
+                                                                      const SessionState& session,
+                                                                      const std::string& family) {
     const auto now = whole_seconds(clock_.now());
     IssuedTokens out;
     out.access_expires_at = now + options_.access_token_lifetime;
@@ -108,16 +109,15 @@ ControlService::Impl::IssuedTokens ControlService::Impl::issue_tokens(
 
 void ControlService::Impl::set_session_cookies(Call& call, const IssuedTokens& tokens) const {
     const bool secure = over_https(call.ctx);
-    call.ctx.response_headers.add(
-        "set-cookie",
-        auth::set_cookie(auth::kAccessCookie, tokens.access_token, tokens.access_expires_at, secure));
+    call.ctx.response_headers.add("set-cookie",
+                                  auth::set_cookie(auth::kAccessCookie, tokens.access_token,
+                                                   tokens.access_expires_at, secure));
     call.ctx.response_headers.add("set-cookie",
                                   auth::set_cookie(auth::kRefreshCookie, tokens.refresh_token,
                                                    tokens.refresh_expires_at, secure));
 }
 
-pm::v1::LoginResponse ControlService::Impl::login(Call& call,
-                                                  const pm::v1::LoginRequest& request) {
+pm::v1::LoginResponse ControlService::Impl::login(Call& call, const pm::v1::LoginRequest& request) {
     const auto steady_now = std::chrono::steady_clock::now();
     if (!login_throttle_.allowed(request.email(), steady_now)) {
         fail(rpc::Code::resource_exhausted,
@@ -149,9 +149,9 @@ pm::v1::LoginResponse ControlService::Impl::login(Call& call,
     store_.append({std::string(es::kUserStream), row->id}, es::ExpectedVersion::any(),
                   std::move(events), actor_for(row->id, row->session.role));
 
-    IssuedTokens tokens = db::with_actor(pool_, db::Actor::system("login"), [&](db::Transaction& tx) {
-        return issue_tokens(tx, row->id, row->session, {});
-    });
+    IssuedTokens tokens = db::with_actor(
+        pool_, db::Actor::system("login"),
+        [&](db::Transaction& tx) { return issue_tokens(tx, row->id, row->session, {}); });
     set_session_cookies(call, tokens);
 
     pm::v1::LoginResponse response;
@@ -218,8 +218,8 @@ pm::v1::RefreshTokenResponse ControlService::Impl::refresh_token(
 pm::v1::LogoutResponse ControlService::Impl::logout(Call& call,
                                                     const pm::v1::LogoutRequest& request) {
     // Expired tokens still end their family: logging out must work after a long absence.
-    auto verified = jwt_.verify(request.refresh_token(), auth::TokenType::refresh,
-                                Clock::TimePoint{});
+    auto verified =
+        jwt_.verify(request.refresh_token(), auth::TokenType::refresh, Clock::TimePoint{});
     if (verified.ok() && !verified.claims->family.empty()) {
         db::with_actor(pool_, db::Actor::system("logout"), [&](db::Transaction& tx) {
             revoke_family(tx, verified.claims->family, "logout");

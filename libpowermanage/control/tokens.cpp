@@ -1,10 +1,9 @@
 // The registration-token RPCs. The secret is shown once, in CreateToken's answer; only its
 // SHA-256 is stored. A console user's token is always one-time, expires in 7 days and belongs
 // to them, and the devices registered with it are assigned to them.
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-
-#include <fmt/format.h>
 
 #include <powermanage/eventstore/events.hpp>
 
@@ -17,7 +16,9 @@ namespace es = pm::eventstore;
 
 namespace {
 
-es::StreamId token_stream(const std::string& id) { return {std::string(es::kTokenStream), id}; }
+es::StreamId token_stream(const std::string& id) {
+    return {std::string(es::kTokenStream), id};
+}
 
 // 32 random bytes in the base64url alphabet with padding: 44 characters, as the reference
 // makes them, so that existing install scripts that check the format keep working.
@@ -58,8 +59,8 @@ pm::v1::CreateTokenResponse ControlService::Impl::create_token(
     } else {
         created.one_time = true;
         created.max_uses = 1;
-        created.expires_at = std::chrono::time_point_cast<std::chrono::seconds>(
-            now + kUserTokenLifetime);
+        created.expires_at =
+            std::chrono::time_point_cast<std::chrono::seconds>(now + kUserTokenLifetime);
         created.owner_id = call.caller_id;
     }
     const std::string value = new_token_value();
@@ -128,8 +129,7 @@ pm::v1::RegistrationToken update_token(ControlService::Impl& impl, Call& call,
     if (!version) {
         fail(rpc::Code::not_found, "token not found");
     }
-    impl.append(call, token_stream(id), es::ExpectedVersion::exactly(*version),
-                {std::move(event)});
+    impl.append(call, token_stream(id), es::ExpectedVersion::exactly(*version), {std::move(event)});
     auto token = impl.read(call, [&](db::Transaction& tx) { return find_token(tx, id); });
     return token ? std::move(*token) : pm::v1::RegistrationToken{};
 }
@@ -139,8 +139,8 @@ pm::v1::RegistrationToken update_token(ControlService::Impl& impl, Call& call,
 pm::v1::UpdateTokenResponse ControlService::Impl::rename_token(
     Call& call, const pm::v1::RenameTokenRequest& request) {
     pm::v1::UpdateTokenResponse response;
-    *response.mutable_token() = update_token(*this, call, request.id(),
-                                             es::NewEvent::of(es::TokenRenamed{request.name()}));
+    *response.mutable_token() =
+        update_token(*this, call, request.id(), es::NewEvent::of(es::TokenRenamed{request.name()}));
     return response;
 }
 

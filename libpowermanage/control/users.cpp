@@ -16,7 +16,9 @@ namespace {
 
 constexpr const char* kDuplicateEmail = "a user with this email already exists";
 
-es::StreamId user_stream(const std::string& id) { return {std::string(es::kUserStream), id}; }
+es::StreamId user_stream(const std::string& id) {
+    return {std::string(es::kUserStream), id};
+}
 
 }  // namespace
 
@@ -91,8 +93,8 @@ namespace {
 // when `guard_last_admin`, and answers with the user as it is afterwards.
 template <class Event>
 pm::v1::UpdateUserResponse update_user(ControlService::Impl& impl, Call& call,
-                                       const std::string& id, Event event,
-                                       bool guard_last_admin, const char* last_admin_message) {
+                                       const std::string& id, Event event, bool guard_last_admin,
+                                       const char* last_admin_message) {
     auto version = impl.read(call, [&](db::Transaction& tx) -> std::optional<std::int32_t> {
         auto v = live_version(tx, "users_projection", es::kUserStream, id);
         if (v && guard_last_admin && is_last_admin(tx, id)) {
@@ -118,8 +120,7 @@ pm::v1::UpdateUserResponse update_user(ControlService::Impl& impl, Call& call,
 
 pm::v1::UpdateUserResponse ControlService::Impl::update_user_email(
     Call& call, const pm::v1::UpdateUserEmailRequest& request) {
-    return update_user(*this, call, request.id(), es::UserEmailChanged{request.email()}, false,
-                       "");
+    return update_user(*this, call, request.id(), es::UserEmailChanged{request.email()}, false, "");
 }
 
 pm::v1::UpdateUserResponse ControlService::Impl::update_user_password(

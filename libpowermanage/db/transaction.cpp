@@ -20,10 +20,9 @@ Transaction::Transaction(Connection& conn, const Actor& actor) : conn_(conn) {
     // Transaction-local settings, so they end with the transaction and a pooled connection
     // never carries one request's identity into the next. One round trip for both statements:
     // every request's transaction starts here.
-    const std::string begin = "BEGIN; SELECT set_config('pm.actor_type', " +
-                              conn_.quote_literal(to_string(actor.type)) +
-                              ", true), set_config('pm.actor_id', " +
-                              conn_.quote_literal(actor.id) + ", true)";
+    const std::string begin =
+        "BEGIN; SELECT set_config('pm.actor_type', " + conn_.quote_literal(to_string(actor.type)) +
+        ", true), set_config('pm.actor_id', " + conn_.quote_literal(actor.id) + ", true)";
     try {
         conn_.exec(begin);
     } catch (...) {

@@ -13,7 +13,9 @@ namespace es = pm::eventstore;
 
 namespace {
 
-es::StreamId device_stream(const std::string& id) { return {std::string(es::kDeviceStream), id}; }
+es::StreamId device_stream(const std::string& id) {
+    return {std::string(es::kDeviceStream), id};
+}
 es::StreamId execution_stream(const std::string& id) {
     return {std::string(es::kExecutionStream), id};
 }
@@ -66,8 +68,10 @@ void AgentService::Impl::record_connected(const std::string& device_id,
         if (hello.agent_version().empty() || hello.hostname().empty()) {
             // DeviceConnected needs both; a heartbeat records whatever the agent did say.
             es::DeviceHeartbeat heartbeat;
-            if (!hello.agent_version().empty()) heartbeat.agent_version = hello.agent_version();
-            if (!hello.hostname().empty()) heartbeat.hostname = hello.hostname();
+            if (!hello.agent_version().empty())
+                heartbeat.agent_version = hello.agent_version();
+            if (!hello.hostname().empty())
+                heartbeat.hostname = hello.hostname();
             store_.append(device_stream(device_id), es::ExpectedVersion::any(),
                           {es::NewEvent::of(heartbeat)}, db::Actor::device(device_id));
             return;
@@ -77,7 +81,8 @@ void AgentService::Impl::record_connected(const std::string& device_id,
                                                             options_.gateway_id})},
                       db::Actor::device(device_id));
     } catch (const std::exception& error) {
-        logger_.warn("cannot record a connection", {{"device", device_id}, {"error", error.what()}});
+        logger_.warn("cannot record a connection",
+                     {{"device", device_id}, {"error", error.what()}});
     }
 }
 
@@ -129,26 +134,28 @@ void AgentService::Impl::record_result(const std::string& device_id,
     }
     es::NewEvent event;
     switch (result.status()) {
-    case pm::v1::EXECUTION_STATUS_SUCCESS:
-        event = es::NewEvent::of(es::ExecutionCompleted{result.duration_ms(), completed_at, output});
-        break;
-    case pm::v1::EXECUTION_STATUS_FAILED:
-        event = es::NewEvent::of(
-            es::ExecutionFailed{result.error(), result.duration_ms(), completed_at, output});
-        break;
-    case pm::v1::EXECUTION_STATUS_TIMEOUT:
-        event = es::NewEvent::of(
-            es::ExecutionTimedOut{result.error(), result.duration_ms(), completed_at, output});
-        break;
-    case pm::v1::EXECUTION_STATUS_SKIPPED:
-        event = es::NewEvent::of(es::ExecutionSkipped{
-            result.error().empty() ? std::nullopt : std::optional<std::string>(result.error())});
-        break;
-    case pm::v1::EXECUTION_STATUS_RUNNING:
-        event = es::NewEvent::of(es::ExecutionStarted{});
-        break;
-    default:
-        return;  // PENDING or unset says nothing new
+        case pm::v1::EXECUTION_STATUS_SUCCESS:
+            event = es::NewEvent::of(
+                es::ExecutionCompleted{result.duration_ms(), completed_at, output});
+            break;
+        case pm::v1::EXECUTION_STATUS_FAILED:
+            event = es::NewEvent::of(
+                es::ExecutionFailed{result.error(), result.duration_ms(), completed_at, output});
+            break;
+        case pm::v1::EXECUTION_STATUS_TIMEOUT:
+            event = es::NewEvent::of(
+                es::ExecutionTimedOut{result.error(), result.duration_ms(), completed_at, output});
+            break;
+        case pm::v1::EXECUTION_STATUS_SKIPPED:
+            event = es::NewEvent::of(es::ExecutionSkipped{
+                result.error().empty() ? std::nullopt
+                                       : std::optional<std::string>(result.error())});
+            break;
+        case pm::v1::EXECUTION_STATUS_RUNNING:
+            event = es::NewEvent::of(es::ExecutionStarted{});
+            break;
+        default:
+            return;  // PENDING or unset says nothing new
     }
     store_.append(execution_stream(execution_id), es::ExpectedVersion::any(), {std::move(event)},
                   db::Actor::device(device_id));
@@ -158,9 +165,10 @@ void AgentService::Impl::record_result(const std::string& device_id,
 bool AgentService::Impl::record_output(const std::string& device_id,
                                        const pm::v1::OutputChunk& chunk) {
     const bool ours = db::with_actor(pool_, db::Actor::system("gateway"), [&](db::Transaction& tx) {
-        return tx.exec("SELECT 1 FROM executions_projection WHERE id = $1 AND device_id = $2 "
-                       "AND status IN ('pending', 'dispatched', 'running')",
-                       {chunk.execution_id(), device_id})
+        return tx.exec(
+                     "SELECT 1 FROM executions_projection WHERE id = $1 AND device_id = $2 "
+                     "AND status IN ('pending', 'dispatched', 'running')",
+                     {chunk.execution_id(), device_id})
                    .rows() == 1;
     });
     if (!ours) {
@@ -168,11 +176,11 @@ bool AgentService::Impl::record_output(const std::string& device_id,
     }
     const std::string stream =
         chunk.stream() == pm::v1::OUTPUT_STREAM_TYPE_STDERR ? "stderr" : "stdout";
-    store_.append(execution_stream(chunk.execution_id()), es::ExpectedVersion::any(),
-                  {es::NewEvent::of(es::OutputChunk{
-                      stream, bounded(chunk.data(), options_.max_output_chunk_bytes),
-                      chunk.sequence()})},
-                  db::Actor::device(device_id));
+    store_.append(
+        execution_stream(chunk.execution_id()), es::ExpectedVersion::any(),
+        {es::NewEvent::of(es::OutputChunk{
+            stream, bounded(chunk.data(), options_.max_output_chunk_bytes), chunk.sequence()})},
+        db::Actor::device(device_id));
     return true;
 }
 
@@ -187,9 +195,9 @@ void AgentService::Impl::record_alert(const std::string& device_id,
         details[bounded(key, 64)] = bounded(value, 1024);
     }
     store_.append(device_stream(device_id), es::ExpectedVersion::any(),
-                  {es::NewEvent::of(es::SecurityAlert{
-                      std::string(pm::v1::SecurityAlertType_Name(alert.type())),
-                      bounded(alert.message(), 1024), std::move(details)})},
+                  {es::NewEvent::of(
+                      es::SecurityAlert{std::string(pm::v1::SecurityAlertType_Name(alert.type())),
+                                        bounded(alert.message(), 1024), std::move(details)})},
                   db::Actor::device(device_id));
 }
 

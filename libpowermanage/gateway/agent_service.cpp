@@ -1,6 +1,5 @@
-#include <powermanage/gateway/agent_service.hpp>
-
 #include <powermanage/eventstore/events.hpp>
+#include <powermanage/gateway/agent_service.hpp>
 
 #include "gateway/agent_service_impl.hpp"
 
@@ -51,7 +50,9 @@ AgentService::AgentService(db::ConnectionPool& pool, eventstore::EventStore& sto
                            Logger& logger, const Clock& clock)
     : impl_(std::make_shared<Impl>(pool, store, connections, std::move(options), logger, clock)) {}
 
-AgentService::~AgentService() { finish(); }
+AgentService::~AgentService() {
+    finish();
+}
 
 void AgentService::install(rpc::Server& server) {
     server.add_stream("pm.v1.AgentService.Stream",
@@ -141,7 +142,9 @@ void AgentService::finish() {
     }
 }
 
-bool AgentService::listening() const { return impl_->listener_ && impl_->listener_->connected(); }
+bool AgentService::listening() const {
+    return impl_->listener_ && impl_->listener_->connected();
+}
 
 AgentServiceStats AgentService::stats() const {
     AgentServiceStats s;

@@ -31,7 +31,7 @@ struct PendingExecution {
     std::string id;
     std::string device_id;
     std::shared_ptr<const pm::v1::ServerMessage> message;  ///< the ActionDispatch
-    bool pending = true;  ///< not yet recorded as dispatched
+    bool pending = true;                                   ///< not yet recorded as dispatched
 };
 
 /// Why Hello was refused, or nothing.

@@ -1,10 +1,8 @@
 // Delivery of executions to the agents this gateway holds. The database is the truth: hints
 // (NOTIFY), agent connections and the sweep only say when to look.
-#include <openssl/evp.h>
-
-#include <fmt/format.h>
-
 #include <boost/json.hpp>
+#include <fmt/format.h>
+#include <openssl/evp.h>
 
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/db/transaction.hpp>
@@ -78,8 +76,10 @@ std::string decode_base64(const std::string& text) {
         return {};
     }
     std::size_t padding = 0;
-    if (!clean.empty() && clean.back() == '=') ++padding;
-    if (clean.size() > 1 && clean[clean.size() - 2] == '=') ++padding;
+    if (!clean.empty() && clean.back() == '=')
+        ++padding;
+    if (clean.size() > 1 && clean[clean.size() - 2] == '=')
+        ++padding;
     out.resize(static_cast<std::size_t>(size) - padding);
     return out;
 }
@@ -166,7 +166,8 @@ void AgentService::Impl::deliver(std::vector<PendingExecution> executions) {
         if (execution.pending) {
             recorded.push_back(store_.append_async(
                 {std::string(es::kExecutionStream), execution.id}, es::ExpectedVersion::any(),
-                {es::NewEvent::of(es::ExecutionDispatched{execution.device_id, options_.gateway_id})},
+                {es::NewEvent::of(
+                    es::ExecutionDispatched{execution.device_id, options_.gateway_id})},
                 db::Actor::system("gateway")));
         }
     }
@@ -197,15 +198,15 @@ void AgentService::Impl::on_hint(const std::string& payload) {
         return;
     }
     auto self = shared_from_this();
-    workers_.post([self, ids = std::move(ids)] { self->deliver(self->pending_by_ids(ids)); },
-                  [self](std::exception_ptr error) {
-                      try {
-                          std::rethrow_exception(error);
-                      } catch (const std::exception& e) {
-                          self->logger_.warn("cannot deliver hinted executions",
-                                             {{"error", e.what()}});
-                      }
-                  });
+    workers_.post(
+        [self, ids = std::move(ids)] { self->deliver(self->pending_by_ids(ids)); },
+        [self](std::exception_ptr error) {
+            try {
+                std::rethrow_exception(error);
+            } catch (const std::exception& e) {
+                self->logger_.warn("cannot deliver hinted executions", {{"error", e.what()}});
+            }
+        });
 }
 
 void AgentService::Impl::sweep() {
@@ -223,10 +224,9 @@ void AgentService::Impl::sweep() {
     std::vector<std::future<es::AppendResult>> appends;
     for (const auto& id : expired) {
         // Version 1 expected: another gateway expiring it too, or a late dispatch, wins.
-        appends.push_back(store_.append_async({std::string(es::kExecutionStream), id},
-                                              es::ExpectedVersion::exactly(1),
-                                              {es::NewEvent::of(es::ExecutionExpired{})},
-                                              db::Actor::system("gateway")));
+        appends.push_back(store_.append_async(
+            {std::string(es::kExecutionStream), id}, es::ExpectedVersion::exactly(1),
+            {es::NewEvent::of(es::ExecutionExpired{})}, db::Actor::system("gateway")));
     }
     for (auto& a : appends) {
         try {

@@ -1,5 +1,3 @@
-#include <powermanage/gateway/gateway_host.hpp>
-
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -13,6 +11,7 @@
 #include <powermanage/db/pool.hpp>
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/gateway/connection_manager.hpp>
+#include <powermanage/gateway/gateway_host.hpp>
 #include <powermanage/rpc/server.hpp>
 
 namespace pm::gateway {
@@ -62,8 +61,8 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
         throw std::invalid_argument(
             "no database: set --database-url, e.g. postgresql://user:password@host/powermanage");
     }
-    const bool have_tls = !o.tls_certificate_file.empty() || !o.tls_key_file.empty() ||
-                          !o.tls_ca_file.empty();
+    const bool have_tls =
+        !o.tls_certificate_file.empty() || !o.tls_key_file.empty() || !o.tls_ca_file.empty();
     if (!o.insecure_h2c &&
         (o.tls_certificate_file.empty() || o.tls_key_file.empty() || o.tls_ca_file.empty())) {
         throw std::invalid_argument(
@@ -106,7 +105,8 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
     }
     s.server = std::make_unique<rpc::Server>(std::move(server_options));
     s.service->install(*s.server);
-    s.server->add_plain_route("/health", [state = state_.get()] { return state->health_response(); });
+    s.server->add_plain_route("/health",
+                              [state = state_.get()] { return state->health_response(); });
     s.server->add_plain_route("/ready", [state = state_.get()] { return state->ready_response(); });
     if (!o.health_address.empty()) {
         rpc::ServerOptions health_options;
@@ -120,7 +120,9 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
     }
 }
 
-GatewayHost::~GatewayHost() { stop(); }
+GatewayHost::~GatewayHost() {
+    stop();
+}
 
 void GatewayHost::start() {
     auto& s = *state_;
@@ -135,14 +137,15 @@ void GatewayHost::start() {
         std::lock_guard lock(s.mutex);
         s.started = true;
     }
-    s.logger.info("gateway listening",
-                  {{"address", s.options.listen_address},
-                   {"port", port()},
-                   {"tls", !s.options.insecure_h2c},
-                   {"health_port", health_port()}});
+    s.logger.info("gateway listening", {{"address", s.options.listen_address},
+                                        {"port", port()},
+                                        {"tls", !s.options.insecure_h2c},
+                                        {"health_port", health_port()}});
 }
 
-std::uint16_t GatewayHost::port() const { return state_->server->port(); }
+std::uint16_t GatewayHost::port() const {
+    return state_->server->port();
+}
 
 std::uint16_t GatewayHost::health_port() const {
     return state_->health ? state_->health->port() : 0;
@@ -171,8 +174,12 @@ void GatewayHost::stop() {
     }
 }
 
-ConnectionManager& GatewayHost::connections() { return state_->connections; }
+ConnectionManager& GatewayHost::connections() {
+    return state_->connections;
+}
 
-AgentService& GatewayHost::service() { return *state_->service; }
+AgentService& GatewayHost::service() {
+    return *state_->service;
+}
 
 }  // namespace pm::gateway

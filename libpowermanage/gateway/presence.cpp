@@ -68,8 +68,7 @@ void AgentService::Impl::flush_presence() {
         event.memory_percent = hb.memory_percent();
         event.disk_percent = hb.disk_percent();
         appends.push_back(store_.append_async({std::string(es::kDeviceStream), device},
-                                              es::ExpectedVersion::any(),
-                                              {es::NewEvent::of(event)},
+                                              es::ExpectedVersion::any(), {es::NewEvent::of(event)},
                                               db::Actor::device(device)));
     }
     for (auto& a : appends) {

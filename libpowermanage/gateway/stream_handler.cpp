@@ -39,7 +39,7 @@ rpc::Task<ReadOutcome> read_one(rpc::ServerStream& stream) {
 
 // A read with a deadline: nullopt when the deadline came first.
 rpc::Task<std::optional<ReadOutcome>> read_within(rpc::ServerStream& stream,
-                                                   std::chrono::steady_clock::duration limit) {
+                                                  std::chrono::steady_clock::duration limit) {
     asio::steady_timer timer(co_await asio::this_coro::executor, limit);
     auto raced = co_await (read_one(stream) || timer.async_wait(asio::use_awaitable));
     std::optional<ReadOutcome> outcome;
@@ -59,10 +59,14 @@ pm::v1::ServerMessage error_message(const std::string& id, const std::string& co
 }
 
 rpc::Code code_for_close(const std::string& code) {
-    if (code == kReplacedCode) return rpc::Code::aborted;
-    if (code == kStalledCode) return rpc::Code::resource_exhausted;
-    if (code == "heartbeat_timeout") return rpc::Code::deadline_exceeded;
-    if (code == "shutdown") return rpc::Code::unavailable;
+    if (code == kReplacedCode)
+        return rpc::Code::aborted;
+    if (code == kStalledCode)
+        return rpc::Code::resource_exhausted;
+    if (code == "heartbeat_timeout")
+        return rpc::Code::deadline_exceeded;
+    if (code == "shutdown")
+        return rpc::Code::unavailable;
     return rpc::Code::invalid_argument;
 }
 
@@ -83,7 +87,8 @@ public:
         : rate_(rate), tokens_(4.0 * rate), last_(std::chrono::steady_clock::now()) {}
     bool take() {
         const auto now = std::chrono::steady_clock::now();
-        tokens_ = std::min(4.0 * rate_, tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
+        tokens_ = std::min(4.0 * rate_,
+                           tokens_ + rate_ * std::chrono::duration<double>(now - last_).count());
         last_ = now;
         if (tokens_ < 1.0) {
             return false;
@@ -109,14 +114,13 @@ rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
     // ---- Hello ----
     auto first = co_await read_within(stream, options_.hello_timeout);
     if (!first || !first->status.ok() || !first->message) {
-        final_status = !first ? rpc::Status{rpc::Code::deadline_exceeded,
-                                            "no Hello within " +
-                                                std::to_string(options_.hello_timeout.count()) +
-                                                " s"}
-                       : !first->status.ok()
-                           ? first->status
-                           : rpc::Status{rpc::Code::invalid_argument,
-                                         "the stream ended before a Hello"};
+        final_status =
+            !first ? rpc::Status{rpc::Code::deadline_exceeded,
+                                 "no Hello within " +
+                                     std::to_string(options_.hello_timeout.count()) + " s"}
+            : !first->status.ok()
+                ? first->status
+                : rpc::Status{rpc::Code::invalid_argument, "the stream ended before a Hello"};
         co_return final_status;
     }
     const auto& opening = static_cast<const pm::v1::AgentMessage&>(*first->message);
@@ -143,9 +147,8 @@ rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
     }
     if (!admission.admitted) {
         ++hellos_refused_;
-        co_await stream.write(
-            error_message(ids_.next_string(), std::string(rpc::code_name(admission.code)),
-                          admission.reason));
+        co_await stream.write(error_message(
+            ids_.next_string(), std::string(rpc::code_name(admission.code)), admission.reason));
         final_status = {admission.code, admission.reason};
         co_return final_status;
     }

@@ -30,10 +30,10 @@ pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& 
                 signature = decode_base64(std::string(rows.text(i, 5)));
                 canonical = std::string(rows.text(i, 6));
             }
-            *response.add_actions() = action_of(
-                std::string(rows.text(i, 0)), static_cast<int>(rows.int64(i, 1)),
-                static_cast<int>(rows.int64(i, 2)), static_cast<int>(rows.int64(i, 3)),
-                std::string(rows.text(i, 4)), signature, canonical);
+            *response.add_actions() =
+                action_of(std::string(rows.text(i, 0)), static_cast<int>(rows.int64(i, 1)),
+                          static_cast<int>(rows.int64(i, 2)), static_cast<int>(rows.int64(i, 3)),
+                          std::string(rows.text(i, 4)), signature, canonical);
         }
     });
     return response;

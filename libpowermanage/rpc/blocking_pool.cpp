@@ -1,5 +1,3 @@
-#include <powermanage/rpc/blocking_pool.hpp>
-
 #include <atomic>
 #include <exception>
 #include <stdexcept>
@@ -11,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+
+#include <powermanage/rpc/blocking_pool.hpp>
 
 namespace pm::rpc {
 
@@ -24,7 +24,9 @@ struct BlockingPool::State {
 
 BlockingPool::BlockingPool(std::size_t threads) : state_(std::make_unique<State>(threads)) {}
 
-BlockingPool::~BlockingPool() { join(); }
+BlockingPool::~BlockingPool() {
+    join();
+}
 
 void BlockingPool::join() {
     state_->joined = true;

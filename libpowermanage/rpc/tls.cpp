@@ -167,8 +167,8 @@ std::optional<PeerCertificate> peer_certificate(SSL* ssl) {
             peer.serial_hex = hex;
             OPENSSL_free(hex);
             const auto first = peer.serial_hex.find_first_not_of('0');
-            peer.serial_hex.erase(0, first == std::string::npos ? peer.serial_hex.size() - 1
-                                                                : first);
+            peer.serial_hex.erase(0,
+                                  first == std::string::npos ? peer.serial_hex.size() - 1 : first);
         }
     }
     unsigned char digest[EVP_MAX_MD_SIZE];

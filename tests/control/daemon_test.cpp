@@ -1,12 +1,5 @@
 // pm-control as a process: the start-up refusals say what to fix, /health and /ready answer,
 // and SIGTERM stops it cleanly with exit code 0.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +8,13 @@
 #include <thread>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <powermanage/common/ulid.hpp>
 
@@ -81,9 +80,10 @@ protected:
     }
     std::string log_path() const { return (dir_ / "pm-control.log").string(); }
     std::vector<std::string> base_args(int port) const {
-        return {"--listen", "127.0.0.1:" + std::to_string(port), "--database-url",
-                database_url(),
-                "--ca-cert", (dir_ / "ca.crt").string(), "--ca-key", (dir_ / "ca.key").string()};
+        return {"--listen",       "127.0.0.1:" + std::to_string(port),
+                "--database-url", database_url(),
+                "--ca-cert",      (dir_ / "ca.crt").string(),
+                "--ca-key",       (dir_ / "ca.key").string()};
     }
     // A port the kernel just handed out and took back: free unless another process grabs it
     // in the few milliseconds before pm-control binds it.

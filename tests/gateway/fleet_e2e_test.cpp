@@ -36,8 +36,8 @@ TEST_F(FleetTest, TenSimulatedAgentsRegisterConnectAndAnswerADispatchToAll) {
         request.add_device_ids(fleet.device_id(i));
     }
     *request.mutable_inline_action() = shell_action("uname -a");
-    auto reply = call<pm::v1::DispatchToMultipleResponse>("DispatchToMultiple", request,
-                                                          admin_token());
+    auto reply =
+        call<pm::v1::DispatchToMultipleResponse>("DispatchToMultiple", request, admin_token());
     ASSERT_TRUE(reply.ok()) << reply.status.message;
     ASSERT_EQ(reply.response.executions_size(), 10);
     for (const auto& created : reply.response.executions()) {

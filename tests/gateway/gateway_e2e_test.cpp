@@ -23,9 +23,8 @@ TEST_F(GatewayTest, HelloGetsWelcomeAndTheAgentCounts) {
     auto health = http_request(gateway_->health_port(), "GET", "/health");
     EXPECT_EQ(health.status, 200);
     EXPECT_EQ(health.body, R"({"status":"healthy","agents":1})");
-    EXPECT_TRUE(eventually([&] {
-        return http_request(gateway_->health_port(), "GET", "/ready").status == 200;
-    }));
+    EXPECT_TRUE(eventually(
+        [&] { return http_request(gateway_->health_port(), "GET", "/ready").status == 200; }));
 }
 
 TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecution) {
@@ -56,7 +55,8 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     output.mutable_output_chunk()->set_data("hel");
     output.mutable_output_chunk()->set_sequence(1);
     send(agent, output);
-    EXPECT_TRUE(eventually([&] { return execution(execution_id).live_output().stdout() == "hel"; }));
+    EXPECT_TRUE(
+        eventually([&] { return execution(execution_id).live_output().stdout() == "hel"; }));
 
     pm::v1::AgentMessage result;
     result.set_id(new_ulid());
@@ -66,9 +66,8 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     result.mutable_action_result()->set_duration_ms(12);
     // completed_at left out, as Feb 2026 agents may do.
     send(agent, result);
-    ASSERT_TRUE(eventually([&] {
-        return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_SUCCESS;
-    }));
+    ASSERT_TRUE(eventually(
+        [&] { return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_SUCCESS; }));
     const auto done = execution(execution_id);
     EXPECT_EQ(done.output().stdout(), "hello\n");
     EXPECT_EQ(done.duration_ms(), 12);
@@ -90,9 +89,8 @@ TEST_F(GatewayTest, AResultNamingTheStoredActionCompletesItsOpenExecution) {
     result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_FAILED);
     result.mutable_action_result()->set_error("exit status 3");
     send(agent, result);
-    ASSERT_TRUE(eventually([&] {
-        return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_FAILED;
-    }));
+    ASSERT_TRUE(eventually(
+        [&] { return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_FAILED; }));
     EXPECT_EQ(execution(execution_id).error(), "exit status 3");
 }
 
@@ -143,9 +141,9 @@ TEST_F(GatewayTest, ADeletedDeviceIsRefusedAtHello) {
     ASSERT_TRUE(refused->has_error());
     EXPECT_EQ(refused->error().code(), "permission_denied");
     EXPECT_FALSE(receive(agent).has_value());
-    EXPECT_EQ(run_on(io_, [&]() -> rpc::Task<rpc::Status> { co_return agent.stream->finish(); }())
-                  .code,
-              rpc::Code::permission_denied);
+    EXPECT_EQ(
+        run_on(io_, [&]() -> rpc::Task<rpc::Status> { co_return agent.stream->finish(); }()).code,
+        rpc::Code::permission_denied);
 }
 
 TEST_F(GatewayTest, AHelloForAnotherDeviceIsRefused) {
@@ -167,7 +165,8 @@ TEST_F(GatewayTest, SyncActionsIsBoundToTheCertificate) {
     pm::v1::SyncActionsRequest mine;
     mine.mutable_device_id()->set_value(agent.device_id);
     pm::v1::SyncActionsResponse response;
-    auto status = run_on(io_, agent.client->unary("pm.v1.AgentService.SyncActions", mine, response));
+    auto status =
+        run_on(io_, agent.client->unary("pm.v1.AgentService.SyncActions", mine, response));
     ASSERT_TRUE(status.ok()) << status.message;
     ASSERT_EQ(response.actions_size(), 1);
     EXPECT_EQ(response.actions(0).id().value(), execution_id);
@@ -202,15 +201,14 @@ TEST_F(GatewayTest, TwoGatewaysOnOneDatabaseEachDeliverToTheirOwnAgents) {
     connect(second, gateway2_.get());
     ASSERT_TRUE(receive(first)->has_welcome());
     ASSERT_TRUE(receive(second)->has_welcome());
-    ASSERT_TRUE(eventually([&] {
-        return gateway_->service().listening() && gateway2_->service().listening();
-    }));
+    ASSERT_TRUE(eventually(
+        [&] { return gateway_->service().listening() && gateway2_->service().listening(); }));
     pm::v1::DispatchToMultipleRequest request;
     request.add_device_ids(first.device_id);
     request.add_device_ids(second.device_id);
     *request.mutable_inline_action() = shell_action("hostname");
-    auto reply = call<pm::v1::DispatchToMultipleResponse>("DispatchToMultiple", request,
-                                                          admin_token());
+    auto reply =
+        call<pm::v1::DispatchToMultipleResponse>("DispatchToMultiple", request, admin_token());
     ASSERT_TRUE(reply.ok()) << reply.status.message;
     ASSERT_EQ(reply.response.executions_size(), 2);
     auto a = receive(first);

@@ -31,8 +31,8 @@ class GatewayTest : public ControlTest {
 protected:
     void SetUp() override {
         ControlTest::SetUp();
-        auto server = host_->authority().issue_server_certificate(
-            {"localhost"}, {"127.0.0.1"}, std::chrono::hours(1));
+        auto server = host_->authority().issue_server_certificate({"localhost"}, {"127.0.0.1"},
+                                                                  std::chrono::hours(1));
         write(dir_ / "gateway.crt", server.certificate.pem);
         write(dir_ / "gateway.key", server.private_key_pem);
         write(dir_ / "fleet-ca.crt", host_->authority().certificate_pem());
@@ -46,8 +46,10 @@ protected:
             agent->stream.reset();
             agent->client.reset();
         }
-        if (gateway2_) gateway2_->stop();
-        if (gateway_) gateway_->stop();
+        if (gateway2_)
+            gateway2_->stop();
+        if (gateway_)
+            gateway_->stop();
         gateway2_.reset();
         gateway_.reset();
         ControlTest::TearDown();

@@ -16,13 +16,13 @@ enum class TokenType { access, refresh };
 
 /// The claims of one token.
 struct Claims {
-    std::string jti;                   ///< unique token id (a ULID)
-    std::string user_id;               ///< `uid` and `sub`
-    std::string email;                 ///< `email`
-    std::string role;                  ///< `role`: "admin", "user" or "device"
+    std::string jti;                     ///< unique token id (a ULID)
+    std::string user_id;                 ///< `uid` and `sub`
+    std::string email;                   ///< `email`
+    std::string role;                    ///< `role`: "admin", "user" or "device"
     TokenType type = TokenType::access;  ///< `type`
-    std::int32_t session_version = 0;  ///< `sv` (left out of the token when 0)
-    std::string family;                ///< `fam`: refresh tokens' rotation family; else empty
+    std::int32_t session_version = 0;    ///< `sv` (left out of the token when 0)
+    std::string family;                  ///< `fam`: refresh tokens' rotation family; else empty
     std::chrono::system_clock::time_point issued_at;   ///< `iat`, whole seconds
     std::chrono::system_clock::time_point expires_at;  ///< `exp`, whole seconds
 };
@@ -30,7 +30,8 @@ struct Claims {
 /// Why a token was refused (for logs and tests; clients only ever learn "invalid or expired").
 enum class JwtError {
     malformed,      ///< not three base64url parts of JSON objects, or a claim of the wrong type
-    bad_algorithm,  ///< header `alg` is not exactly "HS256" (none, HS384, RS256, ...), or has `crit`
+    bad_algorithm,  ///< header `alg` is not exactly "HS256" (none, HS384, RS256, ...), or has
+                    ///< `crit`
     bad_signature,  ///< the HMAC does not match
     expired,        ///< now >= exp
     wrong_type,     ///< `type` is not the expected one
@@ -58,8 +59,8 @@ public:
     /// issued by kIssuer and not expired at `now`; otherwise the first reason it fails, checked
     /// in the order of JwtError (the signature before anything in the payload is trusted).
     struct Verified {
-        std::optional<Claims> claims;  ///< set on success
-        JwtError error = JwtError::malformed;  ///< meaningful only without claims
+        std::optional<Claims> claims;                   ///< set on success
+        JwtError error = JwtError::malformed;           ///< meaningful only without claims
         bool ok() const { return claims.has_value(); }  ///< whether it verified
     };
     Verified verify(std::string_view token, TokenType expected,

@@ -33,8 +33,8 @@ enum class Condition {
     self,             ///< request field `field` equals the caller's id
     assigned_device,  ///< request field `field` names a live device assigned to the caller
     own_token,        ///< request field `field` names a token the caller owns
-    own_execution,    ///< request field `field` names an execution on a device in the caller's scope
-    scoped,           ///< allowed; the handler limits what it returns to the caller's scope
+    own_execution,  ///< request field `field` names an execution on a device in the caller's scope
+    scoped,         ///< allowed; the handler limits what it returns to the caller's scope
 };
 
 /// "always", "self", ... as in the JSON form.
@@ -55,8 +55,7 @@ public:
     /// ControlService's). Throws std::invalid_argument saying which rule is wrong and why.
     static Policy from_json(std::string_view json, const std::vector<std::string>& known_methods);
     /// from_json() on a file's contents; the error names the file.
-    static Policy from_file(const std::string& path,
-                            const std::vector<std::string>& known_methods);
+    static Policy from_file(const std::string& path, const std::vector<std::string>& known_methods);
 
     /// The permission of `role` for `method` (short name), or nullopt: denied.
     std::optional<Permission> lookup(std::string_view method, std::string_view role) const;

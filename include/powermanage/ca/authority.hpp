@@ -42,9 +42,9 @@ public:
 
 /// A certificate the CA issued.
 struct IssuedCertificate {
-    std::string pem;                           ///< the certificate, PEM
-    std::string serial_hex;                    ///< serial, upper-case hex without leading zeros
-    std::string sha256_fingerprint;            ///< SHA-256 of the DER, lower-case hex
+    std::string pem;                 ///< the certificate, PEM
+    std::string serial_hex;          ///< serial, upper-case hex without leading zeros
+    std::string sha256_fingerprint;  ///< SHA-256 of the DER, lower-case hex
     std::chrono::system_clock::time_point not_before;  ///< start of validity
     std::chrono::system_clock::time_point not_after;   ///< end of validity
 };

@@ -24,8 +24,8 @@ namespace pm::control {
 /// How to run the control plane.
 struct ControlHostOptions {
     std::string listen_address = "0.0.0.0:8081";  ///< host:port of the API
-    std::string database_url;                    ///< PostgreSQL URL; required
-    std::size_t database_connections = 16;       ///< pool size
+    std::string database_url;                     ///< PostgreSQL URL; required
+    std::size_t database_connections = 16;        ///< pool size
     bool migrate = true;  ///< apply the schema migrations at start (under an advisory lock)
     /// HMAC secret of the JWTs, at least 32 bytes. Empty: refused, unless `development`, which
     /// generates one (tokens then die with the process, as is said in the log).
@@ -45,7 +45,7 @@ struct ControlHostOptions {
     std::optional<rpc::RateLimitOptions> rate_limits;
     /// Argon2id cost of new password hashes (older hashes are upgraded at login).
     auth::PasswordParams password_params;
-    std::size_t io_threads = 0;                ///< 0: one per core
+    std::size_t io_threads = 0;                       ///< 0: one per core
     std::chrono::milliseconds shutdown_grace{10000};  ///< in-flight requests get this long
     ControlOptions control;                           ///< the service's own settings
 };

@@ -37,7 +37,7 @@ namespace pm::control {
 struct ControlOptions {
     /// Returned to agents by Register (the gateway they should connect to); may be empty.
     std::string gateway_url;
-    std::chrono::seconds access_token_lifetime = std::chrono::minutes(15);  ///< access JWT
+    std::chrono::seconds access_token_lifetime = std::chrono::minutes(15);     ///< access JWT
     std::chrono::seconds refresh_token_lifetime = std::chrono::hours(24 * 7);  ///< refresh JWT
     /// Lifetime of the agent certificates Register issues.
     std::chrono::seconds certificate_validity = std::chrono::hours(8760);

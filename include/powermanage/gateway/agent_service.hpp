@@ -66,12 +66,12 @@ struct AgentServiceOptions {
 
 /// Counters for /health, /metrics and tests.
 struct AgentServiceStats {
-    std::size_t connected = 0;             ///< live streams
-    std::uint64_t hellos_refused = 0;      ///< streams refused at Hello
-    std::uint64_t dispatched = 0;          ///< executions handed to a stream
-    std::uint64_t results = 0;             ///< ActionResults recorded
+    std::size_t connected = 0;                ///< live streams
+    std::uint64_t hellos_refused = 0;         ///< streams refused at Hello
+    std::uint64_t dispatched = 0;             ///< executions handed to a stream
+    std::uint64_t results = 0;                ///< ActionResults recorded
     std::uint64_t output_chunks_dropped = 0;  ///< over the rate or for unknown executions
-    std::uint64_t hints = 0;               ///< dispatch notifications received
+    std::uint64_t hints = 0;                  ///< dispatch notifications received
 };
 
 /// The AgentService handlers and the dispatcher. Create one per gateway process.

@@ -22,18 +22,18 @@ struct GatewayHostOptions {
     std::string listen_address = "0.0.0.0:8080";  ///< agents connect here
     /// /health, /ready and /metrics in cleartext; empty: served on listen_address only.
     std::string health_address = "127.0.0.1:8082";
-    std::string database_url;                     ///< PostgreSQL URL; required
-    std::size_t database_connections = 16;        ///< pool size
-    std::string tls_certificate_file;  ///< the gateway's certificate (PEM), from the fleet CA
-    std::string tls_key_file;          ///< its key
-    std::string tls_ca_file;           ///< the fleet CA: agents' certificates must chain to it
+    std::string database_url;               ///< PostgreSQL URL; required
+    std::size_t database_connections = 16;  ///< pool size
+    std::string tls_certificate_file;       ///< the gateway's certificate (PEM), from the fleet CA
+    std::string tls_key_file;               ///< its key
+    std::string tls_ca_file;                ///< the fleet CA: agents' certificates must chain to it
     /// Development only: cleartext HTTP/2 (h2c) without client certificates, trusting
     /// Hello.device_id. Refused unless set explicitly.
     bool insecure_h2c = false;
-    std::size_t io_threads = 0;                      ///< 0: one per core
-    std::size_t max_connections = 20000;             ///< open agent connections
+    std::size_t io_threads = 0;                       ///< 0: one per core
+    std::size_t max_connections = 20000;              ///< open agent connections
     std::chrono::milliseconds shutdown_grace{30000};  ///< streams get this long on stop()
-    AgentServiceOptions agents;                      ///< how agents are served
+    AgentServiceOptions agents;                       ///< how agents are served
 };
 
 /// The running gateway. Construction checks everything and says what to fix; start() binds.

@@ -32,8 +32,7 @@ public:
 
     /// Queues `work` without waiting for it; an exception it throws is passed to
     /// `on_error` (or dropped when none is given).
-    void post(std::function<void()> work,
-              std::function<void(std::exception_ptr)> on_error = {});
+    void post(std::function<void()> work, std::function<void(std::exception_ptr)> on_error = {});
 
 private:
     struct State;
