@@ -1,13 +1,13 @@
 // pm-control: the control plane's daemon. Flags and environment as the reference server has
 // them (an environment variable applies when its flag is absent); everything else is the
 // library's ControlHost.
-#include <csignal>
 #include <cstdio>
 
 #include <fmt/format.h>
 
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/log.hpp>
+#include <powermanage/common/stop_signal.hpp>
 #include <powermanage/control/control_host.hpp>
 
 namespace {
@@ -110,11 +110,6 @@ std::vector<std::string> split_list(const std::string& text) {
     return out;
 }
 
-std::string listen_address(const pm::HostPort& address) {
-    return (address.host.empty() ? std::string("0.0.0.0") : address.host) + ":" +
-           std::to_string(address.port);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -130,7 +125,7 @@ int main(int argc, char** argv) {
         logger.set_format(*pm::parse_log_format(config.get_choice("log-format")));
 
         pm::control::ControlHostOptions o;
-        o.listen_address = listen_address(config.get_address("listen"));
+        o.listen_address = pm::listen_address(config.get_address("listen"));
         o.database_url = config.get_url("database-url");
         o.database_connections = static_cast<std::size_t>(config.get_int("database-connections"));
         o.jwt_secret = config.has("jwt-secret") ? config.get_string("jwt-secret") : "";
@@ -157,17 +152,12 @@ int main(int argc, char** argv) {
         o.policy_file = config.has("policy-file") ? config.get_path("policy-file").string() : "";
         o.development = config.get_bool("dev");
 
-        // Block the stop signals before any thread starts, so that only sigwait() sees them.
-        sigset_t signals;
-        sigemptyset(&signals);
-        sigaddset(&signals, SIGINT);
-        sigaddset(&signals, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        // Before any thread starts, so that only wait_for_stop_signal() sees the signals.
+        pm::block_stop_signals();
 
         pm::control::ControlHost host(std::move(o), logger);
         host.start();
-        int received = 0;
-        sigwait(&signals, &received);
+        const int received = pm::wait_for_stop_signal();
         logger.info("stopping: finishing in-flight requests", {{"signal", received}});
         host.stop();
         logger.info("control server stopped");

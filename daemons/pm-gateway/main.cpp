@@ -1,7 +1,6 @@
 // pm-gateway: the agents' side. Flags as the reference gateway has them (-addr, -database-url,
 // -tls-cert, -tls-key, -tls-ca, -log-level), plus ours; everything else is the library's
 // GatewayHost.
-#include <csignal>
 #include <cstdio>
 
 #include <fmt/format.h>
@@ -9,6 +8,7 @@
 
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/log.hpp>
+#include <powermanage/common/stop_signal.hpp>
 #include <powermanage/gateway/gateway_host.hpp>
 
 namespace {
@@ -65,11 +65,6 @@ pm::OptionSet options() {
     return set;
 }
 
-std::string listen_address(const pm::HostPort& address) {
-    return (address.host.empty() ? std::string("0.0.0.0") : address.host) + ":" +
-           std::to_string(address.port);
-}
-
 std::string path_or_empty(const pm::Config& config, const char* name) {
     return config.has(name) ? config.get_path(name).string() : std::string();
 }
@@ -94,7 +89,7 @@ int main(int argc, char** argv) {
         });
 
         pm::gateway::GatewayHostOptions o;
-        o.listen_address = listen_address(config.get_address("addr"));
+        o.listen_address = pm::listen_address(config.get_address("addr"));
         o.health_address = config.get_string("health-addr");
         o.database_url = config.get_url("database-url");
         o.database_connections = static_cast<std::size_t>(config.get_int("database-connections"));
@@ -114,16 +109,12 @@ int main(int argc, char** argv) {
         o.agents.heartbeat_event_interval = std::chrono::duration_cast<std::chrono::seconds>(
             config.get_duration("heartbeat-event-interval"));
 
-        sigset_t signals;
-        sigemptyset(&signals);
-        sigaddset(&signals, SIGINT);
-        sigaddset(&signals, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+        // Before any thread starts, so that only wait_for_stop_signal() sees the signals.
+        pm::block_stop_signals();
 
         pm::gateway::GatewayHost host(std::move(o), logger);
         host.start();
-        int received = 0;
-        sigwait(&signals, &received);
+        const int received = pm::wait_for_stop_signal();
         logger.info("stopping: closing agent streams", {{"signal", received}});
         host.stop();
         logger.info("gateway stopped");

@@ -1,0 +1,38 @@
+#include <csignal>
+
+#include <pthread.h>
+
+#include <powermanage/common/stop_signal.hpp>
+
+namespace pm {
+
+namespace {
+
+sigset_t stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    return signals;
+}
+
+}  // namespace
+
+void block_stop_signals() {
+    const sigset_t signals = stop_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int wait_for_stop_signal() {
+    const sigset_t signals = stop_signals();
+    int received = 0;
+    sigwait(&signals, &received);
+    return received;
+}
+
+std::string listen_address(const HostPort& address) {
+    return (address.host.empty() ? std::string("0.0.0.0") : address.host) + ":" +
+           std::to_string(address.port);
+}
+
+}  // namespace pm
