@@ -212,6 +212,19 @@ bool Connection::is_open() const {
     return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
 }
 
+bool Connection::is_alive() {
+    // libpq's socket is non-blocking, so this only reads what already arrived: a server that
+    // closed the connection has left its FATAL message and the end of the stream there.
+    // Twice: the first read may return the server's farewell message and stop there; the
+    // second then meets the end of the stream, which marks the connection bad.
+    for (int read = 0; read < 2; ++read) {
+        if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK || PQconsumeInput(conn_) != 1) {
+            return false;
+        }
+    }
+    return PQstatus(conn_) == CONNECTION_OK;
+}
+
 int Connection::socket() const {
     return PQsocket(conn_);
 }

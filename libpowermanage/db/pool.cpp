@@ -15,10 +15,15 @@ ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds wait) {
                                 "); the database is slow or the pool is too small",
                             "57014");
     }
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
         auto conn = std::move(idle_.back());
         idle_.pop_back();
-        return Lease(*this, std::move(conn));
+        // An idle connection the server closed meanwhile (a restart, an idle timeout) would
+        // fail the caller's first statement: replace it instead.
+        if (conn->is_alive()) {
+            return Lease(*this, std::move(conn));
+        }
+        --open_;
     }
     ++open_;
     lock.unlock();

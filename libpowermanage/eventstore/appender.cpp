@@ -119,7 +119,9 @@ void EventStore::Appender::fail(Request& request, const db::DatabaseError& error
 void EventStore::Appender::run(std::unique_ptr<db::Connection>& conn, Batch& batch) {
     for (int attempt = 0;; ++attempt) {
         try {
-            if (!conn || !conn->is_open()) {
+            // is_alive(): a writer idle across a server restart must not spend a batch finding
+            // out (that failure would be ambiguous to its callers; this one is not).
+            if (!conn || !conn->is_alive()) {
                 conn = std::make_unique<db::Connection>(url_);
             }
             append_batch(*conn, batch);

@@ -9,6 +9,7 @@ build=$1
 repo=$2
 cd "$repo"
 work=$(mktemp -d /tmp/pm-system-test.XXXXXX)
+chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
 pids=()
 cleanup() {
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
@@ -28,7 +29,8 @@ wait_ok() { # URL SECONDS
     return 1
 }
 
-eval "$(scripts/pg-throwaway start "$work/pg")"
+pg_env=$(scripts/pg-throwaway start "$work/pg") || fail "cannot start PostgreSQL"
+eval "$pg_env"
 url=${PM_TEST_DATABASE_URL%/*}/powermanage
 psql "$PM_TEST_DATABASE_URL" -qc "CREATE DATABASE powermanage"
 control=$(free_port); gateway=$(free_port); health=$(free_port)

@@ -91,6 +91,9 @@ public:
     bool is_open() const;
     /// The socket, for waiting on notifications with poll() or an event loop.
     int socket() const;
+    /// Whether the connection is still usable: open, and the server has not closed it while it
+    /// sat idle (reads only what already arrived; never blocks). Use before reusing an idle one.
+    bool is_alive();
     /// Reads whatever the server has sent; returns false if the connection broke.
     bool consume_input();
     /// The next notification already received, if any (call consume_input() first).
