@@ -21,8 +21,10 @@ rpc::ClientOptions control_client_options(const FleetOptions& options) {
 }
 
 bool retryable(rpc::Code code) {
+    // aborted: a concurrent change (e.g. many agents using one limited token); the server
+    // says to retry.
     return code == rpc::Code::unavailable || code == rpc::Code::resource_exhausted ||
-           code == rpc::Code::deadline_exceeded;
+           code == rpc::Code::deadline_exceeded || code == rpc::Code::aborted;
 }
 
 }  // namespace

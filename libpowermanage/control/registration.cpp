@@ -93,9 +93,14 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
                 fail(rpc::Code::invalid_argument, error.what());
             }
         }
+        // A limited token (one-time or max_uses) is consumed at the version it was checked at,
+        // so two registrations cannot take its last use; an unlimited one only counts its uses,
+        // and any number may register at once.
+        const bool limited = token->one_time || token->max_uses > 0;
         try {
             store_.append({std::string(es::kTokenStream), token->id},
-                          es::ExpectedVersion::exactly(token->version),
+                          limited ? es::ExpectedVersion::exactly(token->version)
+                                  : es::ExpectedVersion::any(),
                           {es::NewEvent::of(es::TokenUsed{device_id})},
                           db::Actor::system("registration"));
             break;
