@@ -4,6 +4,9 @@
 
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/common/ulid.hpp>
+#include <powermanage/db/pool.hpp>
+#include <powermanage/eventstore/event_store.hpp>
+#include <powermanage/eventstore/events.hpp>
 
 #include "gateway_fixture.hpp"
 #include "rpc/http_probe.hpp"
@@ -72,6 +75,39 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     EXPECT_EQ(done.output().stdout(), "hello\n");
     EXPECT_EQ(done.duration_ms(), 12);
     EXPECT_TRUE(done.has_completed_at());
+}
+
+TEST_F(GatewayTest, AStoredActionIsDispatchedWithItsParams) {
+    // CreateAction is not served yet: the action is stored the way it will store it.
+    db::ConnectionPool pool(database_url(), 1);
+    eventstore::EventStore store(pool);
+    const std::string action_id = new_ulid();
+    eventstore::ActionCreated created;
+    created.name = "install htop";
+    created.action_type = pm::v1::ACTION_TYPE_PACKAGE;
+    created.params = boost::json::object{{"name", "htop"}};
+    created.timeout_seconds = 120;
+    store.append({"action", action_id}, eventstore::ExpectedVersion::no_stream(),
+                 {eventstore::NewEvent::of(created)}, db::Actor::admin("test"));
+
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    pm::v1::DispatchActionRequest request;
+    request.set_device_id(agent.device_id);
+    request.set_action_id(action_id);
+    auto reply = call<pm::v1::DispatchActionResponse>("DispatchAction", request, admin_token());
+    ASSERT_TRUE(reply.ok()) << reply.status.message;
+    EXPECT_EQ(reply.response.execution().action_id(), action_id);
+    auto dispatched = receive(agent);
+    ASSERT_TRUE(dispatched && dispatched->has_action());
+    const auto& action = dispatched->action().action();
+    EXPECT_EQ(action.id().value(), reply.response.execution().id());
+    EXPECT_EQ(action.type(), pm::v1::ACTION_TYPE_PACKAGE);
+    EXPECT_EQ(action.package().name(), "htop");
+    EXPECT_EQ(action.timeout_seconds(), 120);
+    EXPECT_TRUE(host_->authority().verify_action(action.id().value(), action.type(),
+                                                 action.params_canonical(), action.signature()));
 }
 
 TEST_F(GatewayTest, AResultNamingTheStoredActionCompletesItsOpenExecution) {
