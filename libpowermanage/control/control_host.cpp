@@ -247,6 +247,9 @@ void ControlHost::stop() {
     }
     state_->wake.notify_all();
     state_->server->stop();
+    // Before the server (and its io_context) is destroyed: a worker finishing a request's job
+    // still holds the server's executor.
+    state_->service->shutdown();
     if (state_->checker.joinable()) {
         state_->checker.join();
     }

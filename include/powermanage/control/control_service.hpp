@@ -85,6 +85,10 @@ public:
     /// shorter than 8 characters (such an admin could never log in).
     bool ensure_admin(const std::string& email, const std::string& password);
 
+    /// After the server stopped: finishes the blocking work requests queued and stops the
+    /// workers, which hold the server's executor until then. Safe to call twice.
+    void shutdown();
+
     /// Full method names of the RPCs this service implements.
     static std::vector<std::string> implemented_methods();
 
