@@ -44,6 +44,7 @@
 #include <powermanage/rpc/client.hpp>
 
 #include "pm/v1/control.pb.h"
+#include "support/drive.hpp"
 
 namespace {
 
@@ -78,36 +79,12 @@ std::size_t threads_from(const char* variable, std::size_t otherwise) {
     return threads > 0 ? static_cast<std::size_t>(threads) : otherwise;
 }
 
-// Runs the tasks on `io` until all have finished, rethrowing the first failure (as in
-// rpc_bench: the HTTP/2 connection keeps a read pending, so io.run() would never return).
 void drive(asio::io_context& io, std::vector<rpc::Task<void>> tasks) {
-    std::size_t left = tasks.size();
-    std::exception_ptr failure;
-    for (auto& task : tasks) {
-        asio::co_spawn(io, std::move(task), [&](std::exception_ptr error) {
-            if (error && !failure) {
-                failure = error;
-            }
-            --left;
-        });
-    }
-    const auto give_up = std::chrono::steady_clock::now() + kBatchLimit;
-    while (left > 0) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            throw std::runtime_error("a batch did not finish within 60 s");
-        }
-        io.restart();
-        io.run_one_for(std::chrono::milliseconds(100));
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+    pm::bench::drive(io, std::move(tasks), kBatchLimit);
 }
 
 void drive(asio::io_context& io, rpc::Task<void> task) {
-    std::vector<rpc::Task<void>> tasks;
-    tasks.push_back(std::move(task));
-    drive(io, std::move(tasks));
+    pm::bench::drive(io, std::move(task), kBatchLimit);
 }
 
 rpc::Headers bearer(const std::string& token) {

@@ -27,6 +27,7 @@
 
 #include "echo.pb.h"
 #include "echo_service.hpp"
+#include "support/drive.hpp"
 
 namespace {
 
@@ -67,37 +68,12 @@ rpc::ClientOptions client_options(const rpc::Server& server, bool http2, rpc::Co
     return options;
 }
 
-// Runs the tasks on `io` until all have finished, rethrowing the first failure. The clients'
-// HTTP/2 connections keep a read pending, so io.run() would never return: handlers run one at
-// a time until the tasks are done, or kBatchLimit passed.
 void drive(asio::io_context& io, std::vector<rpc::Task<void>> tasks) {
-    std::size_t left = tasks.size();
-    std::exception_ptr failure;
-    for (auto& task : tasks) {
-        asio::co_spawn(io, std::move(task), [&](std::exception_ptr error) {
-            if (error && !failure) {
-                failure = error;
-            }
-            --left;
-        });
-    }
-    const auto give_up = std::chrono::steady_clock::now() + kBatchLimit;
-    while (left > 0) {
-        if (std::chrono::steady_clock::now() > give_up) {
-            throw std::runtime_error("a batch did not finish within 30 s");
-        }
-        io.restart();
-        io.run_one_for(std::chrono::milliseconds(100));
-    }
-    if (failure) {
-        std::rethrow_exception(failure);
-    }
+    pm::bench::drive(io, std::move(tasks), kBatchLimit);
 }
 
 void drive(asio::io_context& io, rpc::Task<void> task) {
-    std::vector<rpc::Task<void>> tasks;
-    tasks.push_back(std::move(task));
-    drive(io, std::move(tasks));
+    pm::bench::drive(io, std::move(task), kBatchLimit);
 }
 
 EchoRequest ping() {
