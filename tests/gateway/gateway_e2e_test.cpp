@@ -261,6 +261,49 @@ TEST_F(GatewayTest, TwoGatewaysOnOneDatabaseEachDeliverToTheirOwnAgents) {
     EXPECT_EQ(gateways.text(0, 0), "gw-1,gw-2");
 }
 
+TEST_F(GatewayTest, ASecurityAlertBecomesAnEvent) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    pm::v1::AgentMessage alert;
+    alert.set_id(new_ulid());
+    alert.mutable_security_alert()->set_type(pm::v1::SECURITY_ALERT_TYPE_CREDENTIAL_TAMPERING);
+    alert.mutable_security_alert()->set_message("key file changed");
+    (*alert.mutable_security_alert()->mutable_details())["path"] = "/etc/pm/key.pem";
+    send(agent, alert);
+    EXPECT_TRUE(eventually([&] {
+        auto rows =
+            sql("SELECT data ->> 'alert_type', data ->> 'message', data -> 'details' ->> 'path' "
+                "FROM events WHERE event_type = 'SecurityAlert' AND stream_id = $1",
+                {agent.device_id});
+        return rows.rows() == 1 && rows.text(0, 0) == "SECURITY_ALERT_TYPE_CREDENTIAL_TAMPERING" &&
+               rows.text(0, 1) == "key file changed" && rows.text(0, 2) == "/etc/pm/key.pem";
+    }));
+}
+
+TEST_F(GatewayTest, APendingExecutionExpiresAfterItsDeadline) {
+    auto& agent = new_agent();  // never connects
+    const auto execution_id = dispatch(agent.device_id, shell_action("late"));
+    sql("UPDATE executions_projection SET expires_at = now() - interval '1 second' WHERE id = $1",
+        {execution_id});
+    ASSERT_TRUE(eventually([&] {  // the sweep runs every second in these tests
+        return sql("SELECT status FROM executions_projection WHERE id = $1", {execution_id})
+                   .text(0, 0) == "expired";
+    }));
+    const auto expired = execution(execution_id);
+    EXPECT_EQ(expired.status(), pm::v1::EXECUTION_STATUS_FAILED);
+    EXPECT_NE(expired.error().find("expired"), std::string::npos);
+    // An agent connecting afterwards does not get it.
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    pm::v1::SyncActionsRequest sync;
+    sync.mutable_device_id()->set_value(agent.device_id);
+    pm::v1::SyncActionsResponse response;
+    ASSERT_TRUE(
+        run_on(io_, agent.client->unary("pm.v1.AgentService.SyncActions", sync, response)).ok());
+    EXPECT_EQ(response.actions_size(), 0);
+}
+
 TEST_F(GatewayTest, AStreamWithoutHelloEndsAfterTheHelloTimeout) {
     gateway_->stop();
     auto options = gateway_options("gw-1");
