@@ -373,6 +373,11 @@ TEST_F(ServerTest, InterceptorRejectionSkipsTheHandler) {
     EXPECT_EQ(status.code, Code::permission_denied);
     EXPECT_EQ(status.message, "denied by the test interceptor");
     EXPECT_GE(intercepted_.load(), 1);
+    // The observer runs after the response went out, so it may not have run yet.
+    for (int i = 0; i < 100 && observed().empty(); ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    ASSERT_FALSE(observed().empty());
     EXPECT_EQ(observed().back(), "Unary:permission_denied");
 }
 
