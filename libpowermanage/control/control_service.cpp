@@ -284,7 +284,9 @@ rpc::TokenVerifier ControlService::token_verifier() {
     };
 }
 
-void ControlService::shutdown() { impl_->workers_.join(); }
+void ControlService::shutdown() {
+    impl_->workers_.join();
+}
 
 bool ControlService::ensure_admin(const std::string& email, const std::string& password) {
     return impl_->ensure_admin(email, password);

@@ -98,11 +98,10 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
         // and any number may register at once.
         const bool limited = token->one_time || token->max_uses > 0;
         try {
-            store_.append({std::string(es::kTokenStream), token->id},
-                          limited ? es::ExpectedVersion::exactly(token->version)
-                                  : es::ExpectedVersion::any(),
-                          {es::NewEvent::of(es::TokenUsed{device_id})},
-                          db::Actor::system("registration"));
+            store_.append(
+                {std::string(es::kTokenStream), token->id},
+                limited ? es::ExpectedVersion::exactly(token->version) : es::ExpectedVersion::any(),
+                {es::NewEvent::of(es::TokenUsed{device_id})}, db::Actor::system("registration"));
             break;
         } catch (const es::VersionConflict&) {
             if (round + 1 == kMaxRounds) {

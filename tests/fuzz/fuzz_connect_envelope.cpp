@@ -52,8 +52,8 @@ namespace gp = google::protobuf;
 using detail::Envelope;
 using detail::EnvelopeReader;
 using pm::fuzz::require;
-using pm::rpc::Codec;
 using pm::rpc::Code;
+using pm::rpc::Codec;
 using pm::rpc::Headers;
 using pm::rpc::Task;
 
@@ -104,8 +104,9 @@ void take_apart(const Envelope& envelope, std::uint8_t choice, std::size_t limit
         std::string inflated;
         const auto status = detail::gzip_decompress(payload, limit, inflated);
         if (!status.ok()) {
-            require(status.code == Code::invalid_argument || status.code == Code::resource_exhausted,
-                    "gzip refusal with an unexpected code", status.message);
+            require(
+                status.code == Code::invalid_argument || status.code == Code::resource_exhausted,
+                "gzip refusal with an unexpected code", status.message);
             require(inflated.empty(), "gzip refusal left output behind");
             return;
         }
@@ -134,7 +135,8 @@ void take_apart(const Envelope& envelope, std::uint8_t choice, std::size_t limit
     }
     // What compressing sends, decompressing gives back.
     std::string back;
-    const auto again = detail::gzip_decompress(detail::gzip_compress(payload), payload.size(), back);
+    const auto again =
+        detail::gzip_decompress(detail::gzip_compress(payload), payload.size(), back);
     require(again.ok() && back == payload, "gzip round trip");
 }
 
@@ -210,7 +212,7 @@ void reader_mode(std::uint8_t choice, pm::fuzz::Input& input) {
 // ---- server mode ----------------------------------------------------------------------------
 
 constexpr std::string_view kContentTypes[] = {
-    "application/connect+json", "application/connect+proto", "application/grpc",
+    "application/connect+json", "application/connect+proto",  "application/grpc",
     "application/grpc+json",    "application/grpc-web+proto", "application/grpc-web-text",
     "application/json",         "application/proto",
 };
@@ -389,9 +391,9 @@ void server_mode(std::uint8_t choice, pm::fuzz::Input& input) {
     static constexpr std::string_view kConnectTimeouts[] = {"0", "9999999999", "12x"};
     static constexpr std::string_view kGrpcTimeouts[] = {"1n", "99999999H", "5"};
     if (const auto timeout = (more >> 1) & 3; timeout != 0) {
-        head.headers.add(connect ? "connect-timeout-ms" : "grpc-timeout",
-                         std::string(connect ? kConnectTimeouts[timeout - 1]
-                                             : kGrpcTimeouts[timeout - 1]));
+        head.headers.add(
+            connect ? "connect-timeout-ms" : "grpc-timeout",
+            std::string(connect ? kConnectTimeouts[timeout - 1] : kGrpcTimeouts[timeout - 1]));
     }
     if (connect) {
         head.headers.add("connect-protocol-version", (more & 0x10) != 0 ? "2" : "1");

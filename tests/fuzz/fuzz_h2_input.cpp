@@ -20,10 +20,6 @@
 // Invariant (besides ASan/UBSan/LSan): after the client's end of stream the connection
 // finishes, every exchange with it, within a bound.
 
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -40,6 +36,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "fuzz_support.hpp"
 #include "rpc/exchange.hpp"
@@ -168,8 +167,8 @@ public:
                     frame(7, 0, 0, std::string(8, '\0'));
                     break;
                 case 11:
-                    frame(2, 0, stream, std::string("\0\0\0", 3) + static_cast<char>(index * 2 + 3) +
-                                            bytes(1));
+                    frame(2, 0, stream,
+                          std::string("\0\0\0", 3) + static_cast<char>(index * 2 + 3) + bytes(1));
                     break;
                 case 12:
                     frame(0, 1, stream, "");
@@ -187,10 +186,18 @@ public:
 private:
     // Fields a request's handling depends on; values come from the input.
     static constexpr std::string_view kFieldNames[] = {
-        "content-encoding", "connect-content-encoding", "grpc-encoding",
-        "accept-encoding",  "grpc-accept-encoding",     "grpc-timeout",
-        "connect-timeout-ms", "connect-protocol-version", "content-type",
-        "te",               "origin",                   "x-user-agent",
+        "content-encoding",
+        "connect-content-encoding",
+        "grpc-encoding",
+        "accept-encoding",
+        "grpc-accept-encoding",
+        "grpc-timeout",
+        "connect-timeout-ms",
+        "connect-protocol-version",
+        "content-type",
+        "te",
+        "origin",
+        "x-user-agent",
     };
 
     using Fields = std::vector<std::pair<std::string, std::string>>;
@@ -344,9 +351,9 @@ public:
                 break;
             }
             if (pm::fuzz::verbose()) {
-                std::fprintf(stderr, "server sent %zd bytes: %s\n", n,
-                             printable(std::string_view(buffer, static_cast<std::size_t>(n)))
-                                 .c_str());
+                std::fprintf(
+                    stderr, "server sent %zd bytes: %s\n", n,
+                    printable(std::string_view(buffer, static_cast<std::size_t>(n))).c_str());
                 if (const char* dump = std::getenv("PM_FUZZ_H2_DUMP")) {
                     if (auto* file = std::fopen(dump, "ab")) {
                         std::fwrite(buffer, 1, static_cast<std::size_t>(n), file);

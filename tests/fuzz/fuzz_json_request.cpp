@@ -24,8 +24,8 @@ namespace {
 
 namespace gp = google::protobuf;
 using pm::fuzz::require;
-using pm::rpc::Codec;
 using pm::rpc::Code;
+using pm::rpc::Codec;
 
 std::unique_ptr<gp::Message> new_request(std::uint8_t choice) {
     switch (choice & 3) {

@@ -112,8 +112,7 @@ inline const rpc::detail::Router& fuzz_router() {
         r->add_unary("pm.v1.ControlService.Login",
                      [](rpc::CallContext& ctx, const google::protobuf::Message& request)
                          -> rpc::Task<rpc::Result<std::unique_ptr<google::protobuf::Message>>> {
-                         const auto violations =
-                             validation::RuleSet::contract().validate(request);
+                         const auto violations = validation::RuleSet::contract().validate(request);
                          if (!violations.empty()) {
                              co_return rpc::Status{rpc::Code::invalid_argument,
                                                    validation::describe(violations)};
@@ -125,24 +124,25 @@ inline const rpc::detail::Router& fuzz_router() {
                          ctx.response_trailers.add("x-fuzz-trailer", "done");
                          co_return std::unique_ptr<google::protobuf::Message>(std::move(response));
                      });
-        r->add_stream("pm.v1.AgentService.Stream",
-                      [](rpc::CallContext& ctx, rpc::ServerStream& stream) -> rpc::Task<rpc::Status> {
-                          std::string last_id;
-                          while (auto message = co_await stream.read()) {
-                              const auto& agent = static_cast<const pm::v1::AgentMessage&>(*message);
-                              last_id = agent.id();
-                              pm::v1::ServerMessage reply;
-                              reply.set_id(agent.id());
-                              if (auto status = co_await stream.write(reply); !status.ok()) {
-                                  co_return status;
-                              }
-                          }
-                          if (last_id.starts_with("fail")) {
-                              ctx.response_trailers.add("x-fuzz-last", "failed");
-                              co_return rpc::Status{rpc::Code::failed_precondition, last_id};
-                          }
-                          co_return rpc::Status{};
-                      });
+        r->add_stream(
+            "pm.v1.AgentService.Stream",
+            [](rpc::CallContext& ctx, rpc::ServerStream& stream) -> rpc::Task<rpc::Status> {
+                std::string last_id;
+                while (auto message = co_await stream.read()) {
+                    const auto& agent = static_cast<const pm::v1::AgentMessage&>(*message);
+                    last_id = agent.id();
+                    pm::v1::ServerMessage reply;
+                    reply.set_id(agent.id());
+                    if (auto status = co_await stream.write(reply); !status.ok()) {
+                        co_return status;
+                    }
+                }
+                if (last_id.starts_with("fail")) {
+                    ctx.response_trailers.add("x-fuzz-last", "failed");
+                    co_return rpc::Status{rpc::Code::failed_precondition, last_id};
+                }
+                co_return rpc::Status{};
+            });
         return r;
     }();
     return *router;

@@ -28,10 +28,9 @@ TEST(RpcFuzzFindings, EndStreamMessageStaysUtf8WhenTheErrorQuotesRequestBytes) {
     ASSERT_TRUE(end.has_value()) << json;
     EXPECT_EQ(end->status.code, Code::invalid_argument);
     EXPECT_EQ(end->status.message, "unmarshal: " + kReplacement + "\"fail-1\" overlong " +
-                                       kReplacement + kReplacement + " surrogate " +
-                                       kReplacement + kReplacement + kReplacement + " cut " +
-                                       kReplacement + kReplacement +
-                                       " ok \xC3\xA9 \xF0\x9F\x98\x80");
+                                       kReplacement + kReplacement + " surrogate " + kReplacement +
+                                       kReplacement + kReplacement + " cut " + kReplacement +
+                                       kReplacement + " ok \xC3\xA9 \xF0\x9F\x98\x80");
     EXPECT_EQ(end->trailers.get("x-bad"), kReplacement + " value");
 }
 
@@ -47,7 +46,10 @@ TEST(RpcFuzzFindings, ConnectErrorBodyStaysUtf8) {
 // libprotobuf write an ERROR line to stderr, past the server's logger, as often as a client
 // liked to send one.
 TEST(RpcFuzzFindings, BinaryRequestWithInvalidUtf8IsRefusedWithoutLogging) {
-    const std::string wire = "\x0A\x03" "a\xFF" "b";  // LoginRequest.email = "a\xFFb"
+    const std::string wire =
+        "\x0A\x03"
+        "a\xFF"
+        "b";  // LoginRequest.email = "a\xFFb"
     pm::v1::LoginRequest request;
     testing::internal::CaptureStderr();
     const auto status = decode_message(Codec::proto, wire, request, true);
