@@ -3,7 +3,6 @@
 // hint delays delivery until the agent reconnects or the gateway's sweep, but loses nothing.
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <powermanage/common/time.hpp>
 #include <powermanage/contract/action_params.hpp>
@@ -11,6 +10,7 @@
 
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
+#include "rpc/text_codec.hpp"
 
 namespace pm::control {
 
@@ -160,15 +160,6 @@ Runnable runnable_of(ControlService::Impl& impl, const Call& call, const Request
 
 namespace {
 
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    const int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(size));
-    return out;
-}
-
 // Creates one execution per device (each its own stream, appended concurrently so they share
 // group-commit transactions), then sends one hint for all of them.
 std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
@@ -191,8 +182,8 @@ std::vector<std::string> create_executions(ControlService::Impl& impl, const Cal
         // Signed per execution: agents verify "<Action.id>:<type>:<params>", and the gateway
         // sends the execution id as Action.id so that results name the execution.
         created.params_canonical = boost::json::serialize(runnable.params);
-        created.signature = base64(impl.authority_.sign_action(ids.back(), runnable.action_type,
-                                                               *created.params_canonical));
+        created.signature = rpc::detail::base64_encode(impl.authority_.sign_action(
+            ids.back(), runnable.action_type, *created.params_canonical));
         pending.push_back(impl.store_.append_async({std::string(es::kExecutionStream), ids.back()},
                                                    es::ExpectedVersion::no_stream(),
                                                    {es::NewEvent::of(created)}, call.actor()));

@@ -2,13 +2,13 @@
 // SHA-256 is stored. A console user's token is always one-time, expires in 7 days and belongs
 // to them, and the devices registered with it are assigned to them.
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <powermanage/eventstore/events.hpp>
 
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
+#include "rpc/text_codec.hpp"
 
 namespace pm::control {
 
@@ -27,9 +27,8 @@ std::string new_token_value() {
     if (RAND_bytes(raw, sizeof raw) != 1) {
         throw std::runtime_error("the system's random number generator failed");
     }
-    unsigned char encoded[4 * ((sizeof raw + 2) / 3) + 1];
-    const int size = EVP_EncodeBlock(encoded, raw, sizeof raw);
-    std::string out(reinterpret_cast<const char*>(encoded), static_cast<std::size_t>(size));
+    std::string out = rpc::detail::base64_encode(
+        std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
     for (char& c : out) {
         c = c == '+' ? '-' : c == '/' ? '_' : c;
     }

@@ -127,8 +127,4 @@ pm::v1::Action action_of(const std::string& execution_id, int action_type, int d
                          const std::optional<std::string>& signature,
                          const std::optional<std::string>& params_canonical);
 
-/// Standard base64 (as PostgreSQL's encode() writes it, line breaks allowed) to bytes; empty
-/// for invalid input.
-std::string decode_base64(const std::string& text);
-
 }  // namespace pm::gateway

@@ -2,13 +2,13 @@
 // (NOTIFY), agent connections and the sweep only say when to look.
 #include <boost/json.hpp>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/events.hpp>
 
 #include "gateway/agent_service_impl.hpp"
+#include "rpc/text_codec.hpp"
 
 namespace pm::gateway {
 
@@ -16,9 +16,11 @@ namespace es = pm::eventstore;
 
 namespace {
 
+constexpr std::size_t kMaxRememberedPerStream = 4096;
+
 constexpr const char* kPendingColumns =
     "id, device_id, action_type, desired_state, timeout_seconds, params::text, "
-    "encode(signature, 'base64'), params_canonical, status";
+    "translate(encode(signature, 'base64'), E'\\n', ''), params_canonical, status";
 
 // A text[] literal of ids (ULIDs: no quoting needed, but quote anyway for safety).
 std::string text_array(const std::vector<std::string>& items) {
@@ -43,7 +45,7 @@ std::vector<PendingExecution> read_pending(const db::Result& rows, UlidGenerator
         message->set_id(ids.next_string());
         std::optional<std::string> signature;
         if (!rows.is_null(i, 6)) {
-            signature = decode_base64(std::string(rows.text(i, 6)));
+            signature = rpc::detail::base64_decode(rows.text(i, 6)).value_or(std::string());
         }
         std::optional<std::string> canonical;
         if (!rows.is_null(i, 7)) {
@@ -60,29 +62,6 @@ std::vector<PendingExecution> read_pending(const db::Result& rows, UlidGenerator
 }
 
 }  // namespace
-
-std::string decode_base64(const std::string& text) {
-    std::string clean;
-    for (char c : text) {
-        if (c != '\n' && c != '\r') {
-            clean += c;
-        }
-    }
-    std::string out(clean.size() / 4 * 3 + 3, '\0');
-    const int size = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                     reinterpret_cast<const unsigned char*>(clean.data()),
-                                     static_cast<int>(clean.size()));
-    if (size < 0) {
-        return {};
-    }
-    std::size_t padding = 0;
-    if (!clean.empty() && clean.back() == '=')
-        ++padding;
-    if (clean.size() > 1 && clean[clean.size() - 2] == '=')
-        ++padding;
-    out.resize(static_cast<std::size_t>(size) - padding);
-    return out;
-}
 
 pm::v1::Action action_of(const std::string& execution_id, int action_type, int desired_state,
                          int timeout_seconds, const std::string& params_json,
@@ -154,7 +133,13 @@ void AgentService::Impl::deliver(std::vector<PendingExecution> executions) {
         }
         {
             std::lock_guard lock(sent_mutex_);
-            if (!sent_[session->id()].insert(execution.id).second) {
+            auto& sent = sent_[session->id()];
+            // Bounded: a stream that lives for months must not remember every execution. After
+            // a reset, an execution the agent has not answered yet may be sent once more.
+            if (sent.size() >= kMaxRememberedPerStream) {
+                sent.clear();
+            }
+            if (!sent.insert(execution.id).second) {
                 continue;  // already on this stream
             }
         }

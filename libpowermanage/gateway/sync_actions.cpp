@@ -3,6 +3,7 @@
 #include <powermanage/db/transaction.hpp>
 
 #include "gateway/agent_service_impl.hpp"
+#include "rpc/text_codec.hpp"
 
 namespace pm::gateway {
 
@@ -19,7 +20,8 @@ pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& 
         response.set_sync_interval_minutes(static_cast<std::int32_t>(device.int64(0, 0)));
         auto rows = tx.exec(
             "SELECT id, action_type, desired_state, timeout_seconds, params::text, "
-            "encode(signature, 'base64'), params_canonical FROM executions_projection "
+            "translate(encode(signature, 'base64'), E'\\n', ''), params_canonical "
+            "FROM executions_projection "
             "WHERE device_id = $1 AND status IN ('pending', 'dispatched') "
             "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at, id",
             {device_id});
@@ -27,7 +29,7 @@ pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& 
             std::optional<std::string> signature;
             std::optional<std::string> canonical;
             if (!rows.is_null(i, 5) && !rows.is_null(i, 6)) {
-                signature = decode_base64(std::string(rows.text(i, 5)));
+                signature = rpc::detail::base64_decode(rows.text(i, 5)).value_or(std::string());
                 canonical = std::string(rows.text(i, 6));
             }
             *response.add_actions() =
