@@ -6,6 +6,7 @@
 #include <powermanage/control/control_service.hpp>
 #include <powermanage/validation/validator.hpp>
 
+#include "control/handler_table.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 
@@ -18,42 +19,6 @@ constexpr std::string_view kServicePrefix = "pm.v1.ControlService.";
 std::string full_name(std::string_view method) {
     return std::string(kServicePrefix) + std::string(method);
 }
-
-// The RPCs implemented so far. The rest of the ControlService answers unimplemented (after the
-// policy's role check, so a user still learns "permission denied" first).
-constexpr std::string_view kImplemented[] = {
-    "Register",
-    "Login",
-    "RefreshToken",
-    "Logout",
-    "GetCurrentUser",
-    "CreateUser",
-    "GetUser",
-    "ListUsers",
-    "UpdateUserEmail",
-    "UpdateUserPassword",
-    "UpdateUserRole",
-    "SetUserDisabled",
-    "DeleteUser",
-    "ListDevices",
-    "GetDevice",
-    "SetDeviceLabel",
-    "RemoveDeviceLabel",
-    "AssignDevice",
-    "UnassignDevice",
-    "SetDeviceSyncInterval",
-    "DeleteDevice",
-    "CreateToken",
-    "GetToken",
-    "ListTokens",
-    "RenameToken",
-    "SetTokenDisabled",
-    "DeleteToken",
-    "DispatchAction",
-    "DispatchToMultiple",
-    "GetExecution",
-    "ListExecutions",
-};
 
 }  // namespace
 
@@ -87,44 +52,6 @@ ControlService::Impl::Impl(db::ConnectionPool& pool, eventstore::EventStore& sto
       sessions_(pool, options_.session_cache_ttl),
       login_throttle_(options_.max_failed_logins, options_.failed_login_window) {}
 
-namespace {
-
-// Adapts a synchronous handler to the server: validation by the contract's rules, the
-// policy's condition, then the handler, all on a worker thread.
-template <class Request, class Response>
-void add_handler(rpc::Server& server, ControlService::Impl& impl, std::string_view method,
-                 Response (ControlService::Impl::*handler)(Call&, const Request&), bool is_public) {
-    const std::string name(method);
-    std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
-        [&impl, handler, name, is_public](
-            rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
-        Response response;
-        co_await impl.workers_.run([&] {
-            auto violations = validation::RuleSet::contract().validate(request);
-            if (!violations.empty()) {
-                fail(rpc::Code::invalid_argument, validation::describe(violations));
-            }
-            Call call{ctx, {}, {}, {}};
-            if (!is_public) {
-                call.caller_id = ctx.principal;
-                auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
-                call.role = role == ctx.attributes.end() ? std::string() : role->second;
-                auto permission = impl.policy_.lookup(name, call.role);
-                if (!permission) {
-                    fail(rpc::Code::permission_denied, "permission denied");
-                }
-                call.permission = *permission;
-                impl.authorize(call, request);
-            }
-            response = (impl.*handler)(call, request);
-        });
-        co_return response;
-    };
-    server.add_unary<Request, Response>(full_name(method), std::move(adapted));
-}
-
-}  // namespace
-
 void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOptions& rate_limits) {
     server.add_interceptor(rpc::rate_limit(rate_limits));
     rpc::AuthenticationOptions authn;
@@ -150,38 +77,7 @@ void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOpti
         return rpc::Status::success();
     }));
 
-    using I = Impl;
-    add_handler(server, *this, "Register", &I::register_device, true);
-    add_handler(server, *this, "Login", &I::login, true);
-    add_handler(server, *this, "RefreshToken", &I::refresh_token, true);
-    add_handler(server, *this, "Logout", &I::logout, true);
-    add_handler(server, *this, "GetCurrentUser", &I::get_current_user, false);
-    add_handler(server, *this, "CreateUser", &I::create_user, false);
-    add_handler(server, *this, "GetUser", &I::get_user, false);
-    add_handler(server, *this, "ListUsers", &I::list_users, false);
-    add_handler(server, *this, "UpdateUserEmail", &I::update_user_email, false);
-    add_handler(server, *this, "UpdateUserPassword", &I::update_user_password, false);
-    add_handler(server, *this, "UpdateUserRole", &I::update_user_role, false);
-    add_handler(server, *this, "SetUserDisabled", &I::set_user_disabled, false);
-    add_handler(server, *this, "DeleteUser", &I::delete_user, false);
-    add_handler(server, *this, "ListDevices", &I::list_devices, false);
-    add_handler(server, *this, "GetDevice", &I::get_device, false);
-    add_handler(server, *this, "SetDeviceLabel", &I::set_device_label, false);
-    add_handler(server, *this, "RemoveDeviceLabel", &I::remove_device_label, false);
-    add_handler(server, *this, "AssignDevice", &I::assign_device, false);
-    add_handler(server, *this, "UnassignDevice", &I::unassign_device, false);
-    add_handler(server, *this, "SetDeviceSyncInterval", &I::set_device_sync_interval, false);
-    add_handler(server, *this, "DeleteDevice", &I::delete_device, false);
-    add_handler(server, *this, "CreateToken", &I::create_token, false);
-    add_handler(server, *this, "GetToken", &I::get_token, false);
-    add_handler(server, *this, "ListTokens", &I::list_tokens, false);
-    add_handler(server, *this, "RenameToken", &I::rename_token, false);
-    add_handler(server, *this, "SetTokenDisabled", &I::set_token_disabled, false);
-    add_handler(server, *this, "DeleteToken", &I::delete_token, false);
-    add_handler(server, *this, "DispatchAction", &I::dispatch_action, false);
-    add_handler(server, *this, "DispatchToMultiple", &I::dispatch_to_multiple, false);
-    add_handler(server, *this, "GetExecution", &I::get_execution, false);
-    add_handler(server, *this, "ListExecutions", &I::list_executions, false);
+    const auto handled = install_handlers(server, *this);
 
     // The other RPCs are served too, answering unimplemented: a method the server does not
     // know is refused (404) before any interceptor runs, so anonymous callers would not learn
@@ -190,7 +86,7 @@ void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOpti
         "pm.v1.ControlService");
     for (int i = 0; service != nullptr && i < service->method_count(); ++i) {
         const auto* method = service->method(i);
-        if (std::ranges::find(kImplemented, method->name()) != std::end(kImplemented) ||
+        if (std::ranges::find(handled, method->full_name()) != handled.end() ||
             method->client_streaming() || method->server_streaming()) {
             continue;
         }
@@ -254,6 +150,23 @@ eventstore::AppendResult ControlService::Impl::append(const Call& call,
     }
 }
 
+std::int64_t ControlService::Impl::append_in(const Call& call, db::Transaction& tx,
+                                             const Changes& changes,
+                                             const std::string& duplicate_message) {
+    try {
+        std::int64_t last = 0;
+        for (const auto& r : store_.append_in(tx, changes, call.actor(), call.actor())) {
+            last = std::max(last, r.last_position);
+        }
+        return last;
+    } catch (const eventstore::VersionConflict& conflict) {
+        fail(rpc::Code::aborted, "the " + conflict.stream().type +
+                                     " was changed by another request at the same time; retry");
+    } catch (const eventstore::AlreadyExists&) {
+        fail(rpc::Code::already_exists, duplicate_message);
+    }
+}
+
 ControlService::ControlService(db::ConnectionPool& pool, eventstore::EventStore& store,
                                const ca::CertificateAuthority& authority, const auth::JwtCodec& jwt,
                                const auth::PasswordHasher& hasher, const auth::Policy& policy,
@@ -293,11 +206,7 @@ bool ControlService::ensure_admin(const std::string& email, const std::string& p
 }
 
 std::vector<std::string> ControlService::implemented_methods() {
-    std::vector<std::string> out;
-    for (auto m : kImplemented) {
-        out.push_back(full_name(m));
-    }
-    return out;
+    return handled_methods();
 }
 
 }  // namespace pm::control

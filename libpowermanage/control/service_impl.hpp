@@ -3,6 +3,7 @@
 /// @brief The ControlService's state and handlers. Handlers are plain synchronous functions
 /// run on the worker pool: they throw rpc::RpcError with the code and message the caller gets;
 /// install() adapts them to coroutines.
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -38,7 +39,13 @@ struct Call {
     bool scoped() const { return permission.condition == auth::Condition::scoped; }
 };
 
-/// The ControlService implementation.
+struct DomainHandlers;
+
+/// The events a command appends, per stream.
+using Changes = std::vector<eventstore::StreamAppend>;
+
+/// The ControlService implementation: the state every domain's handlers share, and the
+/// handlers of the first domains (sessions, registration, users, devices, tokens, executions).
 class ControlService::Impl {
 public:
     Impl(db::ConnectionPool& pool, eventstore::EventStore& store,
@@ -116,6 +123,33 @@ public:
                                                    const pm::v1::ListExecutionsRequest& request);
 
     // ---- shared helpers ----
+    /// Runs a command in ONE transaction acting for the caller: `decide(tx)` reads what the
+    /// command needs (throwing not_found, failed_precondition, ...) and returns the events to
+    /// append, each stream with the version it read; they are appended in the same
+    /// transaction, so nothing can change between the check and the write; then
+    /// `read_back(tx)` builds the response from the projections as the caller sees them.
+    /// `decide` must only read (no SELECT ... FOR UPDATE: the append must be the transaction's
+    /// first write). Conflicts answer aborted, duplicates already_exists with
+    /// `duplicate_message`.
+    template <class Decide, class ReadBack>
+    auto command(const Call& call, Decide&& decide, ReadBack&& read_back,
+                 const std::string& duplicate_message = "already exists") {
+        std::int64_t last_position = 0;
+        auto response = read(call, [&](db::Transaction& tx) {
+            Changes changes = decide(tx);
+            if (!changes.empty()) {
+                last_position = append_in(call, tx, changes, duplicate_message);
+            }
+            return read_back(tx);
+        });
+        if (last_position > 0) {
+            store_.notify_appended(last_position);
+        }
+        return response;
+    }
+    /// Appends `changes` in `tx` for the caller (see command()); returns the last position.
+    std::int64_t append_in(const Call& call, db::Transaction& tx, const Changes& changes,
+                           const std::string& duplicate_message);
     /// Appends to one stream acting for the caller; maps VersionConflict to aborted and
     /// AlreadyExists to already_exists with `duplicate_message`.
     eventstore::AppendResult append(const Call& call, const eventstore::StreamId& stream,
@@ -153,6 +187,8 @@ public:
     rpc::BlockingPool workers_;
     SessionCache sessions_;
     auth::LoginThrottle login_throttle_;
+    /// The other domains' handler objects (handler_table.cpp).
+    std::shared_ptr<DomainHandlers> domains_;
 };
 
 }  // namespace pm::control

@@ -4,22 +4,12 @@
 
 #include <powermanage/common/time.hpp>
 
-#include "eventstore/rows.hpp"
+#include "eventstore/batch_call.hpp"
 
 namespace pm::eventstore {
 namespace {
 
 constexpr int kDeadlockRetries = 3;
-
-// ULID bytes in UUID text form: time-ordered ids keep the event_id index compact.
-std::string uuid_text(const Ulid& id) {
-    const auto& b = id.bytes();
-    return fmt::format(
-        "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
-        "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-        b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-        b[14], b[15]);
-}
 
 }  // namespace
 
@@ -160,53 +150,27 @@ void EventStore::Appender::run(std::unique_ptr<db::Connection>& conn, Batch& bat
 }
 
 void EventStore::Appender::append_batch(db::Connection& conn, Batch& batch) {
-    std::vector<std::string> stream_types, stream_ids, expected, counts, actor_types, actor_ids;
-    std::vector<std::string> callers, event_ids, event_types, data, metadata;
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-        const Request& r = *batch[i];
-        stream_types.push_back(r.stream.type);
-        stream_ids.push_back(r.stream.id);
-        expected.push_back(std::to_string(r.expected.encoded()));
-        counts.push_back(std::to_string(r.events.size()));
-        actor_types.push_back(std::string(db::to_string(r.actor.type)));
-        actor_ids.push_back(r.actor.id);
-        for (const auto& e : r.events) {
-            callers.push_back(std::to_string(i + 1));
-            event_ids.push_back(uuid_text(ids_.next()));
-            event_types.push_back(e.type);
-            data.push_back(boost::json::serialize(e.data));
-            metadata.push_back(boost::json::serialize(e.metadata));
-        }
+    std::vector<detail::BatchEntry> entries;
+    entries.reserve(batch.size());
+    for (const auto& r : batch) {
+        entries.push_back({&r->stream, r->expected, &r->events, &r->actor});
     }
-    const auto result = conn.exec(
-        "SELECT caller, first_version, actual_version, last_position FROM pm_append_batch("
-        "$1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[], "
-        "$7::integer[], $8::uuid[], $9::text[], $10::jsonb[], $11::jsonb[], $12::timestamptz)",
-        {detail::array_literal(stream_types), detail::array_literal(stream_ids),
-         detail::array_literal(expected), detail::array_literal(counts),
-         detail::array_literal(actor_types), detail::array_literal(actor_ids),
-         detail::array_literal(callers), detail::array_literal(event_ids),
-         detail::array_literal(event_types), detail::array_literal(data),
-         detail::array_literal(metadata), pm::format_rfc3339(clock_.now())});
+    const auto outcomes = detail::call_append_batch(conn, entries, ids_, clock_.now());
     ++transactions_;
 
     std::int64_t last_position = 0;
-    for (int row = 0; row < result.rows(); ++row) {
-        Request& r = *batch[static_cast<std::size_t>(result.int64(row, 0) - 1)];
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        Request& r = *batch[i];
         ++appends_;
-        if (result.is_null(row, 1)) {
+        if (!outcomes[i].result) {
             ++conflicts_;
-            r.promise.set_exception(std::make_exception_ptr(VersionConflict(
-                r.stream, r.expected, static_cast<std::int32_t>(result.int64(row, 2)))));
+            r.promise.set_exception(std::make_exception_ptr(
+                VersionConflict(r.stream, r.expected, outcomes[i].actual_version)));
             continue;
         }
-        AppendResult out;
-        out.first_version = static_cast<std::int32_t>(result.int64(row, 1));
-        out.last_version = static_cast<std::int32_t>(result.int64(row, 2));
-        out.last_position = result.int64(row, 3);
-        last_position = std::max(last_position, out.last_position);
+        last_position = std::max(last_position, outcomes[i].result->last_position);
         events_ += r.events.size();
-        r.promise.set_value(out);
+        r.promise.set_value(*outcomes[i].result);
     }
     if (last_position > 0) {
         try {

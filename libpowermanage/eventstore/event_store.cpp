@@ -4,6 +4,7 @@
 #include <powermanage/eventstore/event_store.hpp>
 
 #include "eventstore/appender.hpp"
+#include "eventstore/batch_call.hpp"
 #include "eventstore/rows.hpp"
 
 namespace pm::eventstore {
@@ -35,6 +36,7 @@ EventStore::EventStore(db::ConnectionPool& pool, const Clock& clock, AppenderOpt
     : pool_(pool),
       clock_(clock),
       notify_channel_(options.notify_channel),
+      event_ids_(clock),
       appender_(std::make_unique<Appender>(pool.url(), clock, std::move(options))) {}
 
 EventStore::~EventStore() = default;
@@ -49,6 +51,52 @@ std::future<AppendResult> EventStore::append_async(const StreamId& stream, Expec
                                                    const db::Actor& actor) {
     check_request(stream, events);
     return appender_->submit(stream, expected, std::move(events), actor);
+}
+
+std::vector<AppendResult> EventStore::append_in(db::Transaction& tx,
+                                                std::span<const StreamAppend> appends,
+                                                const db::Actor& actor, const db::Actor& tx_actor) {
+    std::vector<detail::BatchEntry> entries;
+    entries.reserve(appends.size());
+    for (const auto& a : appends) {
+        check_request(a.stream, a.events);
+        entries.push_back({&a.stream, a.expected, &a.events, &actor});
+    }
+    if (entries.empty()) {
+        return {};
+    }
+    std::vector<detail::BatchOutcome> outcomes;
+    try {
+        outcomes = detail::call_append_batch(tx.connection(), entries, event_ids_, clock_.now());
+    } catch (const db::DatabaseError& error) {
+        if (error.is_unique_violation()) {
+            throw AlreadyExists(error.what(), error.constraint());
+        }
+        throw;
+    }
+    std::vector<AppendResult> results;
+    results.reserve(outcomes.size());
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        if (!outcomes[i].result) {
+            throw VersionConflict(appends[i].stream, appends[i].expected,
+                                  outcomes[i].actual_version);
+        }
+        results.push_back(*outcomes[i].result);
+    }
+    // pm_append_batch made the rest of the transaction act for the projectors; give the
+    // caller back its own view.
+    tx.exec("SELECT pm_set_actor($1, $2)",
+            {std::string(db::to_string(tx_actor.type)), tx_actor.id});
+    return results;
+}
+
+void EventStore::notify_appended(std::int64_t last_position) {
+    try {
+        auto conn = pool_.acquire();
+        conn->exec("SELECT pg_notify($1, $2)", {notify_channel_, std::to_string(last_position)});
+    } catch (const std::exception&) {
+        // Only a hint: subscribers also poll and catch up on reconnect.
+    }
 }
 
 std::vector<RecordedEvent> EventStore::read_stream(const StreamId& stream,

@@ -8,10 +8,13 @@
 #include <cstddef>
 #include <future>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <powermanage/common/clock.hpp>
+#include <powermanage/common/ulid.hpp>
 #include <powermanage/db/pool.hpp>
+#include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/subscription.hpp>
 #include <powermanage/eventstore/types.hpp>
 
@@ -69,6 +72,22 @@ public:
     std::future<AppendResult> append_async(const StreamId& stream, ExpectedVersion expected,
                                            std::vector<NewEvent> events, const db::Actor& actor);
 
+    /// Appends to one or more streams inside the caller's transaction `tx`, which must not have
+    /// written anything yet: what the caller read and checked in `tx` and the events commit
+    /// together or not at all (one transaction where append() needs a read, an append and a
+    /// read back). The projections are updated when it returns and `tx` acts for `tx_actor`
+    /// again, so reads that follow see the result through the caller's row-level security.
+    /// The events are recorded as done by `actor`. Throws VersionConflict for the first stream
+    /// not at its expected version, AlreadyExists, std::invalid_argument or db::DatabaseError;
+    /// after any of them `tx` must be rolled back. Sends no hint: call notify_appended() with
+    /// the last position once `tx` has committed.
+    std::vector<AppendResult> append_in(db::Transaction& tx, std::span<const StreamAppend> appends,
+                                        const db::Actor& actor, const db::Actor& tx_actor);
+
+    /// Sends the subscribers' wake-up hint for events up to `last_position` (after the commit
+    /// of an append_in). Only a hint: failures are ignored, subscribers also poll.
+    void notify_appended(std::int64_t last_position);
+
     /// The events of one stream from `from_version` on, in version order.
     std::vector<RecordedEvent> read_stream(const StreamId& stream, std::int32_t from_version = 1);
 
@@ -101,6 +120,7 @@ private:
     db::ConnectionPool& pool_;
     const Clock& clock_;
     std::string notify_channel_;
+    UlidGenerator event_ids_;
     std::unique_ptr<Appender> appender_;
 };
 

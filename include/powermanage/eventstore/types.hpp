@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -81,6 +82,13 @@ struct NewEvent {
         return {std::string(E::kType), to_json(payload), std::move(metadata),
                 std::string(E::kStream)};
     }
+};
+
+/// One stream's part of an EventStore::append_in.
+struct StreamAppend {
+    StreamId stream;               ///< the stream
+    ExpectedVersion expected;      ///< the version it must be at
+    std::vector<NewEvent> events;  ///< what to append, in order
 };
 
 /// An event as stored.

@@ -1,0 +1,223 @@
+// The one table of ControlService handlers. Adding an RPC is one line here and one method in
+// its domain's file; validation, authorization and error mapping come from the adapter.
+#include "control/handler_table.hpp"
+
+#include <tuple>
+
+#include <powermanage/db/errors.hpp>
+#include <powermanage/validation/validator.hpp>
+
+#include "control/domains.hpp"
+#include "control/records.hpp"
+
+namespace pm::control {
+
+/// The handler objects of the domains that have their own type.
+struct DomainHandlers {
+    explicit DomainHandlers(ControlService::Impl& s)
+        : handlers(Actions(s), ActionSets(s), Definitions(s), Assignments(s), Selections(s),
+                   ConfiguredDispatch(s)) {}
+    std::tuple<Actions, ActionSets, Definitions, Assignments, Selections, ConfiguredDispatch>
+        handlers;
+};
+
+namespace {
+
+constexpr std::string_view kServicePrefix = "pm.v1.ControlService.";
+
+// Who may call a method: anyone (Register, Login, ...) or a caller with a session.
+enum class Access { session, anyone };
+
+// Splits a handler's member-function pointer into its domain, request and response types.
+template <class F>
+struct HandlerTraits;
+template <class D, class Req, class Resp>
+struct HandlerTraits<Resp (D::*)(Call&, const Req&)> {
+    using Domain = D;
+    using Request = Req;
+    using Response = Resp;
+};
+
+class Registrar {
+public:
+    Registrar(rpc::Server* server, ControlService::Impl* service)
+        : server_(server), service_(service) {}
+
+    template <auto Handler>
+    void add(std::string_view method, Access access = Access::session) {
+        using Traits = HandlerTraits<decltype(Handler)>;
+        const std::string full = std::string(kServicePrefix) + std::string(method);
+        methods_.push_back(full);
+        if (server_ == nullptr) {
+            return;
+        }
+        auto& domain = this->domain<typename Traits::Domain>();
+        adapt<typename Traits::Request, typename Traits::Response>(
+            full, std::string(method), access,
+            [&domain](Call& call, const typename Traits::Request& request) {
+                return (domain.*Handler)(call, request);
+            });
+    }
+
+    std::vector<std::string> methods() && { return std::move(methods_); }
+
+private:
+    template <class D>
+    D& domain() {
+        if constexpr (std::is_same_v<D, ControlService::Impl>) {
+            return *service_;
+        } else {
+            return std::get<D>(service_->domains_->handlers);
+        }
+    }
+
+    // Validation by the contract's rules, the policy's condition, then the handler, all on a
+    // worker thread. A database that cannot be reached answers unavailable: the caller should
+    // retry, nothing is wrong with the request.
+    template <class Request, class Response, class Fn>
+    void adapt(const std::string& full, std::string name, Access access, Fn fn) {
+        ControlService::Impl& impl = *service_;
+        std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
+            [&impl, fn, name = std::move(name), access](
+                rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
+            Response response;
+            co_await impl.workers_.run([&] {
+                auto violations = validation::RuleSet::contract().validate(request);
+                if (!violations.empty()) {
+                    fail(rpc::Code::invalid_argument, validation::describe(violations));
+                }
+                Call call{ctx, {}, {}, {}};
+                try {
+                    if (access == Access::session) {
+                        call.caller_id = ctx.principal;
+                        auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
+                        call.role = role == ctx.attributes.end() ? std::string() : role->second;
+                        auto permission = impl.policy_.lookup(name, call.role);
+                        if (!permission) {
+                            fail(rpc::Code::permission_denied, "permission denied");
+                        }
+                        call.permission = *permission;
+                        impl.authorize(call, request);
+                    }
+                    response = fn(call, request);
+                } catch (const db::DatabaseError& error) {
+                    // Class 08 (connection), 57 (shutting down, starting up, pool wait over)
+                    // and 53 (out of resources) pass; the request itself was fine.
+                    const std::string& state = error.sqlstate();
+                    if (error.is_connection_failure() || state.starts_with("57") ||
+                        state.starts_with("53")) {
+                        fail(rpc::Code::unavailable,
+                             "the database cannot serve this request right now; retry in a "
+                             "moment");
+                    }
+                    throw;
+                }
+            });
+            co_return response;
+        };
+        server_->add_unary<Request, Response>(full, std::move(adapted));
+    }
+
+    rpc::Server* server_;
+    ControlService::Impl* service_;
+    std::vector<std::string> methods_;
+};
+
+using I = ControlService::Impl;
+
+// The table.
+void register_all(Registrar& r) {
+    // sessions.cpp, registration.cpp
+    r.add<&I::register_device>("Register", Access::anyone);
+    r.add<&I::login>("Login", Access::anyone);
+    r.add<&I::refresh_token>("RefreshToken", Access::anyone);
+    r.add<&I::logout>("Logout", Access::anyone);
+    r.add<&I::get_current_user>("GetCurrentUser");
+    // users.cpp
+    r.add<&I::create_user>("CreateUser");
+    r.add<&I::get_user>("GetUser");
+    r.add<&I::list_users>("ListUsers");
+    r.add<&I::update_user_email>("UpdateUserEmail");
+    r.add<&I::update_user_password>("UpdateUserPassword");
+    r.add<&I::update_user_role>("UpdateUserRole");
+    r.add<&I::set_user_disabled>("SetUserDisabled");
+    r.add<&I::delete_user>("DeleteUser");
+    // devices.cpp
+    r.add<&I::list_devices>("ListDevices");
+    r.add<&I::get_device>("GetDevice");
+    r.add<&I::set_device_label>("SetDeviceLabel");
+    r.add<&I::remove_device_label>("RemoveDeviceLabel");
+    r.add<&I::assign_device>("AssignDevice");
+    r.add<&I::unassign_device>("UnassignDevice");
+    r.add<&I::set_device_sync_interval>("SetDeviceSyncInterval");
+    r.add<&I::delete_device>("DeleteDevice");
+    // tokens.cpp
+    r.add<&I::create_token>("CreateToken");
+    r.add<&I::get_token>("GetToken");
+    r.add<&I::list_tokens>("ListTokens");
+    r.add<&I::rename_token>("RenameToken");
+    r.add<&I::set_token_disabled>("SetTokenDisabled");
+    r.add<&I::delete_token>("DeleteToken");
+    // actions.cpp
+    r.add<&Actions::create_action>("CreateAction");
+    r.add<&Actions::get_action>("GetAction");
+    r.add<&Actions::list_actions>("ListActions");
+    r.add<&Actions::rename_action>("RenameAction");
+    r.add<&Actions::update_action_description>("UpdateActionDescription");
+    r.add<&Actions::update_action_params>("UpdateActionParams");
+    r.add<&Actions::delete_action>("DeleteAction");
+    // action_sets.cpp
+    r.add<&ActionSets::create_action_set>("CreateActionSet");
+    r.add<&ActionSets::get_action_set>("GetActionSet");
+    r.add<&ActionSets::list_action_sets>("ListActionSets");
+    r.add<&ActionSets::rename_action_set>("RenameActionSet");
+    r.add<&ActionSets::update_action_set_description>("UpdateActionSetDescription");
+    r.add<&ActionSets::delete_action_set>("DeleteActionSet");
+    r.add<&ActionSets::add_action_to_set>("AddActionToSet");
+    r.add<&ActionSets::remove_action_from_set>("RemoveActionFromSet");
+    r.add<&ActionSets::reorder_action_in_set>("ReorderActionInSet");
+    // definitions.cpp
+    r.add<&Definitions::create_definition>("CreateDefinition");
+    r.add<&Definitions::get_definition>("GetDefinition");
+    r.add<&Definitions::list_definitions>("ListDefinitions");
+    r.add<&Definitions::rename_definition>("RenameDefinition");
+    r.add<&Definitions::update_definition_description>("UpdateDefinitionDescription");
+    r.add<&Definitions::delete_definition>("DeleteDefinition");
+    r.add<&Definitions::add_action_set_to_definition>("AddActionSetToDefinition");
+    r.add<&Definitions::remove_action_set_from_definition>("RemoveActionSetFromDefinition");
+    r.add<&Definitions::reorder_action_set_in_definition>("ReorderActionSetInDefinition");
+    // assignments.cpp, selections.cpp
+    r.add<&Assignments::create_assignment>("CreateAssignment");
+    r.add<&Assignments::delete_assignment>("DeleteAssignment");
+    r.add<&Assignments::list_assignments>("ListAssignments");
+    r.add<&Assignments::get_device_assignments>("GetDeviceAssignments");
+    r.add<&Selections::set_user_selection>("SetUserSelection");
+    r.add<&Selections::list_available_actions>("ListAvailableActions");
+    // executions.cpp, configured_dispatch.cpp
+    r.add<&I::dispatch_action>("DispatchAction");
+    r.add<&I::dispatch_to_multiple>("DispatchToMultiple");
+    r.add<&ConfiguredDispatch::dispatch_assigned_actions>("DispatchAssignedActions");
+    r.add<&ConfiguredDispatch::dispatch_action_set>("DispatchActionSet");
+    r.add<&ConfiguredDispatch::dispatch_definition>("DispatchDefinition");
+    r.add<&I::get_execution>("GetExecution");
+    r.add<&I::list_executions>("ListExecutions");
+}
+
+}  // namespace
+
+std::vector<std::string> install_handlers(rpc::Server& server, ControlService::Impl& service) {
+    if (!service.domains_) {
+        service.domains_ = std::make_shared<DomainHandlers>(service);
+    }
+    Registrar registrar(&server, &service);
+    register_all(registrar);
+    return std::move(registrar).methods();
+}
+
+std::vector<std::string> handled_methods() {
+    Registrar registrar(nullptr, nullptr);
+    register_all(registrar);
+    return std::move(registrar).methods();
+}
+
+}  // namespace pm::control
