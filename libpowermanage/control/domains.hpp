@@ -178,4 +178,54 @@ private:
     ControlService::Impl& service_;
 };
 
+/// Device groups, static and dynamic, and dispatch to a group. (device_groups.cpp)
+class DeviceGroups {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit DeviceGroups(ControlService::Impl& service) : service_(service) {}
+
+    /// CreateDeviceGroup.
+    pm::v1::CreateDeviceGroupResponse create_device_group(
+        Call& call, const pm::v1::CreateDeviceGroupRequest& request);
+    /// GetDeviceGroup.
+    pm::v1::GetDeviceGroupResponse get_device_group(Call& call,
+                                                    const pm::v1::GetDeviceGroupRequest& request);
+    /// ListDeviceGroups.
+    pm::v1::ListDeviceGroupsResponse list_device_groups(
+        Call& call, const pm::v1::ListDeviceGroupsRequest& request);
+    /// RenameDeviceGroup.
+    pm::v1::UpdateDeviceGroupResponse rename_device_group(
+        Call& call, const pm::v1::RenameDeviceGroupRequest& request);
+    /// UpdateDeviceGroupDescription.
+    pm::v1::UpdateDeviceGroupResponse update_device_group_description(
+        Call& call, const pm::v1::UpdateDeviceGroupDescriptionRequest& request);
+    /// UpdateDeviceGroupQuery.
+    pm::v1::UpdateDeviceGroupQueryResponse update_device_group_query(
+        Call& call, const pm::v1::UpdateDeviceGroupQueryRequest& request);
+    /// DeleteDeviceGroup.
+    pm::v1::DeleteDeviceGroupResponse delete_device_group(
+        Call& call, const pm::v1::DeleteDeviceGroupRequest& request);
+    /// AddDeviceToGroup.
+    pm::v1::AddDeviceToGroupResponse add_device_to_group(
+        Call& call, const pm::v1::AddDeviceToGroupRequest& request);
+    /// RemoveDeviceFromGroup.
+    pm::v1::RemoveDeviceFromGroupResponse remove_device_from_group(
+        Call& call, const pm::v1::RemoveDeviceFromGroupRequest& request);
+    /// ValidateDynamicQuery.
+    pm::v1::ValidateDynamicQueryResponse validate_dynamic_query(
+        Call& call, const pm::v1::ValidateDynamicQueryRequest& request);
+    /// EvaluateDynamicGroup.
+    pm::v1::EvaluateDynamicGroupResponse evaluate_dynamic_group(
+        Call& call, const pm::v1::EvaluateDynamicGroupRequest& request);
+    /// SetDeviceGroupSyncInterval.
+    pm::v1::UpdateDeviceGroupResponse set_device_group_sync_interval(
+        Call& call, const pm::v1::SetDeviceGroupSyncIntervalRequest& request);
+    /// DispatchToGroup.
+    pm::v1::DispatchToGroupResponse dispatch_to_group(
+        Call& call, const pm::v1::DispatchToGroupRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
 }  // namespace pm::control

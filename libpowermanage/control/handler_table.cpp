@@ -16,8 +16,9 @@ namespace pm::control {
 struct DomainHandlers {
     explicit DomainHandlers(ControlService::Impl& s)
         : handlers(Actions(s), ActionSets(s), Definitions(s), Assignments(s), Selections(s),
-                   ConfiguredDispatch(s)) {}
-    std::tuple<Actions, ActionSets, Definitions, Assignments, Selections, ConfiguredDispatch>
+                   ConfiguredDispatch(s), DeviceGroups(s)) {}
+    std::tuple<Actions, ActionSets, Definitions, Assignments, Selections, ConfiguredDispatch,
+               DeviceGroups>
         handlers;
 };
 
@@ -193,6 +194,20 @@ void register_all(Registrar& r) {
     r.add<&Assignments::get_device_assignments>("GetDeviceAssignments");
     r.add<&Selections::set_user_selection>("SetUserSelection");
     r.add<&Selections::list_available_actions>("ListAvailableActions");
+    // device_groups.cpp
+    r.add<&DeviceGroups::create_device_group>("CreateDeviceGroup");
+    r.add<&DeviceGroups::get_device_group>("GetDeviceGroup");
+    r.add<&DeviceGroups::list_device_groups>("ListDeviceGroups");
+    r.add<&DeviceGroups::rename_device_group>("RenameDeviceGroup");
+    r.add<&DeviceGroups::update_device_group_description>("UpdateDeviceGroupDescription");
+    r.add<&DeviceGroups::update_device_group_query>("UpdateDeviceGroupQuery");
+    r.add<&DeviceGroups::delete_device_group>("DeleteDeviceGroup");
+    r.add<&DeviceGroups::add_device_to_group>("AddDeviceToGroup");
+    r.add<&DeviceGroups::remove_device_from_group>("RemoveDeviceFromGroup");
+    r.add<&DeviceGroups::validate_dynamic_query>("ValidateDynamicQuery");
+    r.add<&DeviceGroups::evaluate_dynamic_group>("EvaluateDynamicGroup");
+    r.add<&DeviceGroups::set_device_group_sync_interval>("SetDeviceGroupSyncInterval");
+    r.add<&DeviceGroups::dispatch_to_group>("DispatchToGroup");
     // executions.cpp, configured_dispatch.cpp
     r.add<&I::dispatch_action>("DispatchAction");
     r.add<&I::dispatch_to_multiple>("DispatchToMultiple");
