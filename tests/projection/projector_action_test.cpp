@@ -408,6 +408,56 @@ TEST_F(SetProjector, ActionSetDeletedSoftDeletesEmptiesAndLeavesEveryDefinition)
     append(pm::new_ulid(), ActionSetCreated{.name = "gone", .description = ""});
 }
 
+// Migration 0006: an add that comes after its member's delete adds nothing; deletes end the
+// live assignments of what they delete and leave the assignments' own versions alone.
+TEST_F(SetProjector, AddingADeletedMemberAddsNothing) {
+    const auto action = pm::new_ulid();
+    append(action, ActionCreated{.name = "a", .description = "", .params = {}});
+    append(action, ActionDeleted{});
+    const auto set = pm::new_ulid();
+    append(set, ActionSetCreated{.name = "s", .description = ""});
+    append(set, ActionSetMemberAdded{.action_id = action, .sort_order = 1});
+    EXPECT_TRUE(members(set_, set).empty());
+    EXPECT_EQ(parent(set_, set)[2], "0");
+
+    append(set, ActionSetDeleted{});
+    const auto definition = pm::new_ulid();
+    append(definition, DefinitionCreated{.name = "d", .description = ""});
+    append(definition, DefinitionMemberAdded{.action_set_id = set, .sort_order = 1});
+    EXPECT_TRUE(members(definition_, definition).empty());
+}
+
+TEST_F(SetProjector, DeletesEndTheAssignmentsOfWhatTheyDelete) {
+    const auto action = pm::new_ulid();
+    const auto set = pm::new_ulid();
+    const auto definition = pm::new_ulid();
+    append(action, ActionCreated{.name = "a", .description = "", .params = {}});
+    append(set, ActionSetCreated{.name = "s", .description = ""});
+    append(definition, DefinitionCreated{.name = "d", .description = ""});
+    auto assign = [&](const std::string& type, const std::string& source) {
+        const auto id = pm::new_ulid();
+        AssignmentCreated a{.source_type = type,
+                            .source_id = source,
+                            .target_type = "device",
+                            .target_id = pm::new_ulid()};
+        return std::pair{id, append(id, a)};
+    };
+    const auto [of_action, action_version] = assign("action", action);
+    const auto [of_set, set_version] = assign("action_set", set);
+    const auto [of_definition, definition_version] = assign("definition", definition);
+    const auto [other, other_version] = assign("action", pm::new_ulid());
+    append(action, ActionDeleted{});
+    append(set, ActionSetDeleted{});
+    append(definition, DefinitionDeleted{});
+    EXPECT_EQ(rows("SELECT id, is_deleted, projection_version FROM assignments_projection "
+                   "ORDER BY source_type, is_deleted"),
+              (std::vector<Row>{{other, "f", text(other_version)},
+                                {of_action, "t", text(action_version)},
+                                {of_set, "t", text(set_version)},
+                                {of_definition, "t", text(definition_version)}}))
+        << "live assignments of deleted sources end; versions stay (a cross-stream effect)";
+}
+
 TEST_F(SetProjector, ASecondLiveActionSetWithTheSameNameIsAlreadyExists) {
     append(pm::new_ulid(), ActionSetCreated{.name = "dup", .description = ""});
     try {
