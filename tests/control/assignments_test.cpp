@@ -1,6 +1,7 @@
 // The assignment RPCs over real HTTP on a real database: CreateAssignment (new, mode change,
 // unchanged, refusals), DeleteAssignment, ListAssignments' filters and pages, and
 // GetDeviceAssignments through the resolution read model, as admin, user and device.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -108,30 +109,6 @@ TEST_F(AssignmentsTest, CreateRefusesInvalidArguments) {
                 Code::invalid_argument);
     EXPECT_CODE(assign("action", a, "device", device, static_cast<pm::v1::AssignmentMode>(7)),
                 Code::invalid_argument);
-}
-
-TEST_F(AssignmentsTest, ConcurrentDuplicatesLeaveOneAssignment) {
-    const auto device = new_device();
-    const auto a = action("a");
-    pm::v1::CreateAssignmentRequest request;
-    request.set_source_type("action");
-    request.set_source_id(a);
-    request.set_target_type("device");
-    request.set_target_id(device);
-    admin_token();
-    const auto statuses = call_concurrently<pm::v1::CreateAssignmentResponse>(
-        "CreateAssignment", std::vector<pm::v1::CreateAssignmentRequest>(4, request));
-    int ok = 0;
-    for (const auto& s : statuses) {
-        if (s.ok()) {
-            ++ok;
-        } else {
-            EXPECT_TRUE(s.code == Code::already_exists || s.code == Code::aborted) << s.message;
-        }
-    }
-    EXPECT_GE(ok, 1);
-    EXPECT_EQ(sql("SELECT count(*) FROM assignments_projection WHERE NOT is_deleted").text(0, 0),
-              "1");
 }
 
 TEST_F(AssignmentsTest, DeleteRemovesAndThenAnswersNotFound) {
