@@ -78,15 +78,6 @@ std::optional<pm::v1::Assignment> find_assignment(db::Transaction& tx, const std
     return out;
 }
 
-// A PostgreSQL array literal of ids (ULIDs: nothing to escape, quoted anyway).
-std::string id_array(const std::vector<std::string>& ids) {
-    std::string out = "{";
-    for (const auto& id : ids) {
-        out += (out.size() > 1 ? ",\"" : "\"") + id + "\"";
-    }
-    return out + "}";
-}
-
 }  // namespace
 
 pm::v1::CreateAssignmentResponse Assignments::create_assignment(
@@ -219,43 +210,24 @@ pm::v1::GetDeviceAssignmentsResponse Assignments::get_device_assignments(
         }
         // The sets and definitions that apply: every assigned one except catalogue entries
         // (AVAILABLE only) the user has not selected.
-        std::vector<std::string> sets;
-        std::vector<std::string> definitions;
         for (const auto& item : config->items) {
             if (item.mode == pm::v1::ASSIGNMENT_MODE_AVAILABLE && !item.selected) {
                 continue;
             }
+            const auto fill = [&](auto* out) {
+                out->set_id(item.source_id);
+                out->set_name(item.name);
+                out->set_description(item.description);
+                out->set_member_count(item.member_count);
+                set_timestamp(out->mutable_created_at(), item.created_at_us);
+                out->set_created_by(item.created_by);
+            };
             if (item.source_type == "action_set") {
-                sets.push_back(item.source_id);
+                fill(response.add_action_sets());
             } else if (item.source_type == "definition") {
-                definitions.push_back(item.source_id);
+                fill(response.add_definitions());
             }
         }
-        // In the resolution's order (array_position), one statement per kind.
-        const auto read_groups = [&](const char* table, const std::vector<std::string>& ids,
-                                     auto add) {
-            if (ids.empty()) {
-                return;
-            }
-            auto rows = tx.exec(
-                fmt::format("SELECT id, name, description, member_count, {}, created_by FROM {} "
-                            "WHERE id = ANY($1::text[]) AND NOT is_deleted "
-                            "ORDER BY array_position($1::text[], id)",
-                            epoch_us("created_at"), table),
-                {id_array(ids)});
-            for (int i = 0; i < rows.rows(); ++i) {
-                auto* out = add();
-                out->set_id(std::string(rows.text(i, 0)));
-                out->set_name(std::string(rows.text(i, 1)));
-                out->set_description(std::string(rows.text(i, 2)));
-                out->set_member_count(static_cast<std::int32_t>(rows.int64(i, 3)));
-                set_timestamp(out->mutable_created_at(), rows.int64(i, 4));
-                out->set_created_by(std::string(rows.text(i, 5)));
-            }
-        };
-        read_groups("action_sets_projection", sets, [&] { return response.add_action_sets(); });
-        read_groups("definitions_projection", definitions,
-                    [&] { return response.add_definitions(); });
         return 0;
     });
     return response;

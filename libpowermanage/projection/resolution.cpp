@@ -193,7 +193,9 @@ items AS (
 )
 SELECT i.source_type, i.source_id, coalesce(ac.name, st.name, df.name),
        coalesce(ac.description, st.description, df.description), i.mode, i.available,
-       coalesce(s.selected, false)
+       coalesce(s.selected, false), coalesce(st.member_count, df.member_count, 0),
+       (extract(epoch FROM coalesce(ac.created_at, st.created_at, df.created_at)) * 1000000)::bigint,
+       coalesce(ac.created_by, st.created_by, df.created_by)
 FROM items i
 LEFT JOIN actions_projection ac
   ON i.source_type = 'action' AND ac.id = i.source_id AND NOT ac.is_deleted
@@ -217,6 +219,9 @@ ORDER BY i.sort_order, i.created_at, i.first_id)SQL",
         item.mode = to_int32(items.text(i, 4));
         item.available = items.boolean(i, 5);
         item.selected = items.boolean(i, 6);
+        item.member_count = to_int32(items.text(i, 7));
+        item.created_at_us = items.int64(i, 8);
+        item.created_by = items.text(i, 9);
         config.items.push_back(std::move(item));
     }
     return config;

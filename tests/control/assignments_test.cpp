@@ -210,6 +210,9 @@ TEST_F(AssignmentsTest, GetDeviceAssignmentsResolvesDirectGroupSetsAndDefinition
     ASSERT_EQ(reply.response.definitions_size(), 1);
     EXPECT_EQ(reply.response.definitions(0).id(), def);
     EXPECT_EQ(reply.response.definitions(0).member_count(), 1);
+    EXPECT_EQ(reply.response.definitions(0).name(), "def-" + def);
+    EXPECT_EQ(reply.response.definitions(0).description(), "a definition");
+    EXPECT_GT(reply.response.definitions(0).created_at().seconds(), 0);
     EXPECT_EQ(reply.response.action_sets_size(), 0)
         << "an AVAILABLE set nobody selected does not apply";
 }

@@ -53,8 +53,11 @@ struct ResolvedItem {
     /// Whether an AVAILABLE assignment of it reaches the device (it is in the user's catalogue,
     /// whatever its other assignments say).
     bool available = false;
-    bool selected =
-        false;  ///< whether the device's user opted in (false: opted out or never chose)
+    /// Whether the device's user opted in (false: opted out or never chose).
+    bool selected = false;
+    std::int32_t member_count = 0;   ///< for sets and definitions: how many members
+    std::int64_t created_at_us = 0;  ///< creation time, microseconds since the epoch
+    std::string created_by;          ///< id of who created it
 };
 
 /// What a device should have.
