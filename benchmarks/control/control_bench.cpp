@@ -592,8 +592,8 @@ std::string catalogue_for_assignments(Plane& plane) {
 }
 
 // One GetDeviceAssignments per iteration, as the admin, sequentially: the policy check, the
-// resolution (three statements), two reads of the sets and definitions, 50 ManagedActions
-// built. Counters p50_us and p99_us are the latency percentiles over the run.
+// resolution (one transaction of three statements) and 50 ManagedActions built from it.
+// Counters p50_us and p99_us are the latency percentiles over the run.
 void BM_GetDeviceAssignmentsLatency(benchmark::State& state) {
     Plane* plane = plane_or_skip(state);
     if (plane == nullptr) {
