@@ -47,7 +47,8 @@ void to_managed_action(const projection::ResolvedAction& action, pm::v1::Managed
     set_timestamp(out->mutable_created_at(), action.created_at_us);
     out->set_created_by(action.created_by);
     copy_params(action, out);
-    if (action.schedule_json) {
+    // An empty object is how a cleared schedule is stored: no schedule.
+    if (action.schedule_json && *action.schedule_json != "{}") {
         pm::v1::ActionSchedule schedule;
         if (google::protobuf::util::JsonStringToMessage(*action.schedule_json, &schedule).ok()) {
             *out->mutable_schedule() = std::move(schedule);
