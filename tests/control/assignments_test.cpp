@@ -2,9 +2,13 @@
 // unchanged, refusals), DeleteAssignment, ListAssignments' filters and pages, and
 // GetDeviceAssignments through the resolution read model, as admin, user and device.
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <gtest/gtest.h>
 
 #include <powermanage/common/ulid.hpp>
@@ -109,6 +113,56 @@ TEST_F(AssignmentsTest, CreateRefusesInvalidArguments) {
                 Code::invalid_argument);
     EXPECT_CODE(assign("action", a, "device", device, static_cast<pm::v1::AssignmentMode>(7)),
                 Code::invalid_argument);
+}
+
+TEST_F(AssignmentsTest, ConcurrentDuplicatesLeaveOneLiveAssignment) {
+    const auto device = new_device();
+    const auto a = action("a");
+    pm::v1::CreateAssignmentRequest request;
+    request.set_source_type("action");
+    request.set_source_id(a);
+    request.set_target_type("device");
+    request.set_target_id(device);
+    rpc::Headers headers;
+    headers.add("authorization", "Bearer " + admin_token());
+    // All at once on the HTTP/2 connection: a loser of the race between the check and the
+    // append is refused by the live natural key, with the message that says to call again.
+    constexpr std::size_t kCalls = 8;
+    std::vector<rpc::Status> statuses(kCalls);
+    std::vector<std::string> ids(kCalls);
+    std::size_t done = 0;
+    for (std::size_t i = 0; i < kCalls; ++i) {
+        boost::asio::co_spawn(
+            io_,
+            [&, i]() -> rpc::Task<void> {
+                pm::v1::CreateAssignmentResponse response;
+                statuses[i] = co_await client_->unary("pm.v1.ControlService.CreateAssignment",
+                                                      request, response, headers);
+                ids[i] = response.assignment().id();
+                ++done;
+            },
+            boost::asio::detached);
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (done < kCalls && std::chrono::steady_clock::now() < give_up) {
+        io_.restart();
+        io_.run_one_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_EQ(done, kCalls);
+    std::set<std::string> returned;
+    for (std::size_t i = 0; i < kCalls; ++i) {
+        if (statuses[i].ok()) {
+            returned.insert(ids[i]);
+        } else {
+            EXPECT_EQ(rpc::code_name(statuses[i].code), rpc::code_name(Code::already_exists))
+                << statuses[i].message;
+            EXPECT_NE(statuses[i].message.find("call CreateAssignment again"), std::string::npos)
+                << statuses[i].message;
+        }
+    }
+    EXPECT_EQ(returned.size(), 1u) << "every success returns the one assignment";
+    EXPECT_EQ(sql("SELECT count(*) FROM assignments_projection WHERE NOT is_deleted").text(0, 0),
+              "1");
 }
 
 TEST_F(AssignmentsTest, DeleteRemovesAndThenAnswersNotFound) {
