@@ -139,17 +139,25 @@ std::string array_literal(const std::vector<std::string_view>& values) {
 
 std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id) {
     const std::vector<db::Param> params{std::string(device_id)};
-    // The device, and its effective sync interval: its own if set, else its groups' smallest
-    // non-zero one, else 0 (the agent's default).
+    // The device, its effective sync interval (its own if set, else its groups' smallest
+    // non-zero one, else 0: the agent's default), and whether the actor may see everything.
     auto device = tx.exec(
         "SELECT d.sync_interval_minutes, "
         "(SELECT min(g.sync_interval_minutes) FROM device_group_members_projection m "
         " JOIN device_groups_projection g ON g.id = m.group_id AND NOT g.is_deleted "
-        " WHERE m.device_id = d.id AND g.sync_interval_minutes > 0) "
+        " WHERE m.device_id = d.id AND g.sync_interval_minutes > 0), "
+        "pm_actor_is_privileged() "
         "FROM devices_projection d WHERE d.id = $1 AND NOT d.is_deleted",
         params);
     if (device.rows() == 0) {
         return std::nullopt;
+    }
+    // A user or device actor sees its own device but not the assignments and groups: refuse
+    // loudly rather than answer with a silently incomplete configuration.
+    if (!device.boolean(0, 2)) {
+        throw std::logic_error(
+            "resolve_device needs a transaction acting as the system or an admin; authorize the "
+            "caller, then read with db::Actor::system(...)");
     }
     DeviceConfiguration config;
     config.sync_interval_minutes = to_int32(device.text(0, 0));

@@ -3,6 +3,7 @@
 // the real EventStore (the projectors build the tables), then resolve_device read as the
 // system.
 #include <chrono>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,18 @@ TEST_F(Resolution, UnknownOrDeletedDeviceResolvesToNothing) {
     ASSERT_TRUE(resolve(d).has_value());
     append(d, DeviceDeleted{});
     EXPECT_FALSE(resolve(d).has_value());
+}
+
+TEST_F(Resolution, RefusesAnActorThatCannotSeeAssignments) {
+    const auto d = device();
+    EXPECT_THROW(pm::db::with_actor(pool(), Actor::device(d),
+                                    [&](pm::db::Transaction& tx) {
+                                        return pm::projection::resolve_device(tx, d);
+                                    }),
+                 std::logic_error);
+    EXPECT_TRUE(pm::db::with_actor(pool(), Actor::admin("admin-1"), [&](pm::db::Transaction& tx) {
+                    return pm::projection::resolve_device(tx, d);
+                }).has_value());
 }
 
 TEST_F(Resolution, PresentAssignmentGivesPresentWithEveryField) {

@@ -63,7 +63,7 @@ struct ResolvedItem {
 /// What a device should have.
 struct DeviceConfiguration {
     std::vector<ResolvedAction> actions;  ///< effective actions in order (PRESENT or ABSENT)
-    std::vector<ResolvedItem> items;      ///< every item assigned to the device
+    std::vector<ResolvedItem> items;      ///< every live item assigned to the device
     /// Effective sync interval: the device's own if set, else the smallest non-zero interval of
     /// its groups, else 0 (the agent's default).
     std::int32_t sync_interval_minutes = 0;
@@ -71,10 +71,11 @@ struct DeviceConfiguration {
 
 /// Resolves `device_id`'s configuration in `tx` with three set-based statements. The
 /// transaction must act as the system or an admin: row-level security hides assignments from
-/// users and groups from devices, so a user or device actor would get a silently incomplete
-/// answer. Callers authorize first (the control plane's policy, the gateway's mTLS identity),
-/// then read with db::with_actor(pool, db::Actor::system("resolution"), ...). Returns nullopt
-/// if the device does not exist or is deleted.
+/// users and groups from devices, so a user or device actor would get an incomplete answer:
+/// for such an actor it throws std::logic_error instead. Callers authorize first (the control
+/// plane's policy, the gateway's mTLS identity), then read with
+/// db::with_actor(pool, db::Actor::system("resolution"), ...). Returns nullopt if the device
+/// does not exist or is deleted (or is invisible to the actor).
 std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id);
 
 /// The actions each item holds, in the item's own order (definition member order, then set
