@@ -1,0 +1,21 @@
+-- The dynamic device-group query language (libpowermanage/query, docs/query-language.md).
+--
+-- Comparisons are case-insensitive for ASCII letters only: pm_ascii_lower() lowers A-Z and
+-- nothing else, exactly as the C++ evaluator does, so the SQL predicate and the in-memory
+-- evaluator agree on every label, whatever the database's collation (lower() would fold
+-- other letters depending on it).
+CREATE FUNCTION pm_ascii_lower(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+$$;
+
+-- A device's labels with every value lowered as above: equals and in become containment
+-- (pm_labels_lower(labels) @> '{"env": "prod"}'), which the index below answers.
+CREATE FUNCTION pm_labels_lower(labels jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(key, pm_ascii_lower(value)), '{}'::jsonb)
+    FROM jsonb_each_text(labels)
+$$;
+
+CREATE INDEX devices_projection_labels_lower ON devices_projection
+    USING gin (pm_labels_lower(labels) jsonb_path_ops);
