@@ -14,7 +14,11 @@ namespace {
 
 class Compiler {
 public:
-    Compiler(std::string_view column, int first) : column_(column), next_(first) {}
+    Compiler(std::string_view column, std::string_view lower_column, int first)
+        : column_(column),
+          lower_column_(lower_column.empty() ? fmt::format("pm_labels_lower({})", column)
+                                             : std::string(lower_column)),
+          next_(first) {}
 
     void expr(const Expr& e) {
         switch (e.kind) {
@@ -54,13 +58,11 @@ private:
         return fmt::format("${}", next_++);
     }
 
-    // pm_labels_lower(labels) @> '{"key": "lowered value"}': the GIN index on the
-    // expression (migration 0007) answers it.
+    // labels_lower @> '{"key": "lowered value"}': the GIN index on labels_lower answers it.
     std::string contains_pair(const std::string& key, const std::string& value) {
         boost::json::object pair;
         pair[key] = detail::ascii_lower(value);
-        return fmt::format("pm_labels_lower({}) @> {}::jsonb", column_,
-                           param(boost::json::serialize(pair)));
+        return fmt::format("{} @> {}::jsonb", lower_column_, param(boost::json::serialize(pair)));
     }
 
     void condition(const Condition& c) {
@@ -150,14 +152,16 @@ private:
     }
 
     std::string_view column_;
+    std::string lower_column_;
     int next_;
     SqlPredicate out_;
 };
 
 }  // namespace
 
-SqlPredicate compile_sql(const Expr& expr, std::string_view labels_column, int first_param_number) {
-    Compiler compiler(labels_column, first_param_number);
+SqlPredicate compile_sql(const Expr& expr, std::string_view labels_column, int first_param_number,
+                         std::string_view labels_lower_column) {
+    Compiler compiler(labels_column, labels_lower_column, first_param_number);
     compiler.expr(expr);
     return compiler.take();
 }
