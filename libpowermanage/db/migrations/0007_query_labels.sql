@@ -2,11 +2,13 @@
 --
 -- Comparisons are case-insensitive for ASCII letters only: pm_ascii_lower() lowers A-Z and
 -- nothing else, exactly as the C++ evaluator does, so the SQL predicate and the in-memory
--- evaluator agree on every label, whatever the database's collation (lower() would fold
--- other letters depending on it).
+-- evaluator agree on every label, whatever the database's collation (lower() under the
+-- default collation may fold other letters). Under the "C" collation PostgreSQL's lower()
+-- lowers ASCII letters only, byte by byte (str_tolower -> asc_tolower); translate() over
+-- the 26 letters means the same but costs ~4 us a call, 8 times as much.
 CREATE FUNCTION pm_ascii_lower(t text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-    SELECT translate(t, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+    SELECT lower(t COLLATE "C")
 $$;
 
 -- A device's labels with every value lowered as above (keys stay as they are: label names
