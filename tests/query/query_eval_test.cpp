@@ -112,5 +112,26 @@ TEST(QueryEval, BooleanStructure) {
     EXPECT_TRUE(sel("labels.env equals 'prod' and device.labels.cpu equals 16", kDevice));
 }
 
+TEST(QuerySql, EveryKeyAndValueIsAParameter) {
+    const std::string key = "k'); DROP TABLE devices_projection; --";
+    const Expr e = Expr::all_of({Expr::cond(key, Op::equals, {"O'Brien"}),
+                                 Expr::cond(key, Op::in, {"a$1", "b"}),
+                                 Expr::cond("cpu", Op::greater_than, {"8"}),
+                                 Expr::negate(Expr::cond(key, Op::contains, {"x\\y"}))});
+    const SqlPredicate p = compile_sql(e, "d.labels", 3, "d.labels_lower");
+    EXPECT_EQ(p.sql.find("DROP"), std::string::npos) << p.sql;
+    EXPECT_EQ(p.sql.find("Brien"), std::string::npos) << p.sql;
+    EXPECT_EQ(p.sql.find("a$1"), std::string::npos) << p.sql;
+    // Placeholders run from $3, one per parameter.
+    EXPECT_NE(p.sql.find("$3::jsonb"), std::string::npos) << p.sql;
+    EXPECT_EQ(p.sql.find("$2"), std::string::npos) << p.sql;
+    EXPECT_NE(p.sql.find("$" + std::to_string(2 + p.params.size())), std::string::npos) << p.sql;
+    EXPECT_EQ(p.sql.find("$" + std::to_string(3 + p.params.size())), std::string::npos) << p.sql;
+    EXPECT_EQ(p.params.front(), R"({"k'); DROP TABLE devices_projection; --":"o'brien"})");
+    EXPECT_EQ(compile_sql(Expr{}, "labels").sql, "TRUE");
+    EXPECT_EQ(compile_sql(Expr::cond("a", Op::equals, {"X"}), "labels").sql,
+              "(pm_labels_lower(labels) @> $1::jsonb)");
+}
+
 }  // namespace
 }  // namespace pm::query
