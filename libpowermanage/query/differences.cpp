@@ -111,10 +111,10 @@ void check_condition(const Condition& c, std::vector<std::string>& out) {
                 }
             }
         }
-        if (is_ordering(c.op)) {
-            // A decimal value: the same as the reference for decimal labels; the rest is in
-            // docs/query-language.md rather than warned on every numeric comparison.
-            if (!detail::is_decimal(value) && postgres_numeric(value)) {
+        // A decimal value compares as in the reference for decimal labels; the rest is in
+        // docs/query-language.md rather than warned on every numeric comparison.
+        if (is_ordering(c.op) && !detail::is_decimal(value)) {
+            if (postgres_numeric(value)) {
                 add_once(out, fmt::format("'{}' is a number to the reference but not here (only "
                                           "plain decimals such as -12.5 are): '{} {}' compares "
                                           "it as text",

@@ -9,6 +9,7 @@
 //   label     := labels.KEY | labels[KEY] | labels["KEY"] | device.labels.KEY | KEY
 //   value     := WORD | "..." | '...'          (backslash escapes the quote and itself)
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -47,12 +48,16 @@ constexpr std::string_view kOpList =
     "equals, notEquals, contains, notContains, startsWith, endsWith, greaterThan, lessThan, "
     "greaterThanOrEquals, lessThanOrEquals, in, notIn, exists or notExists";
 
+char fold(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) {
         return false;
     }
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a.substr(i, 1)) != ascii_lower(b.substr(i, 1))) {
+        if (fold(a[i]) != fold(b[i])) {
             return false;
         }
     }

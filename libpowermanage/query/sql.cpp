@@ -14,7 +14,11 @@ namespace {
 
 class Compiler {
 public:
-    Compiler(std::string_view column, int first) : column_(column), next_(first) {}
+    Compiler(std::string_view column, std::string_view lower_column, int first)
+        : column_(column),
+          lower_column_(lower_column.empty() ? fmt::format("pm_labels_lower({})", column)
+                                             : std::string(lower_column)),
+          next_(first) {}
 
     void expr(const Expr& e) {
         switch (e.kind) {
@@ -54,13 +58,11 @@ private:
         return fmt::format("${}", next_++);
     }
 
-    // pm_labels_lower(labels) @> '{"key": "lowered value"}': the GIN index on the
-    // expression (migration 0007) answers it.
+    // labels_lower @> '{"key": "lowered value"}': the GIN index on labels_lower answers it.
     std::string contains_pair(const std::string& key, const std::string& value) {
         boost::json::object pair;
         pair[key] = detail::ascii_lower(value);
-        return fmt::format("pm_labels_lower({}) @> {}::jsonb", column_,
-                           param(boost::json::serialize(pair)));
+        return fmt::format("{} @> {}::jsonb", lower_column_, param(boost::json::serialize(pair)));
     }
 
     void condition(const Condition& c) {
@@ -93,22 +95,22 @@ private:
             }
             case Op::contains:
             case Op::not_contains: {
-                const std::string label = lowered_label(c.key);
-                sql += fmt::format("coalesce(strpos({}, {}::text) > 0, false)", label,
-                                   param(detail::ascii_lower(c.values.front())));
+                const std::string k = param(c.key);
+                const std::string v = param(detail::ascii_lower(c.values.front()));
+                sql += present_and(k, fmt::format("strpos({}, {}::text) > 0", lowered(k), v));
                 break;
             }
             case Op::starts_with: {
-                const std::string label = lowered_label(c.key);
-                sql += fmt::format("coalesce(starts_with({}, {}::text), false)", label,
-                                   param(detail::ascii_lower(c.values.front())));
+                const std::string k = param(c.key);
+                const std::string v = param(detail::ascii_lower(c.values.front()));
+                sql += present_and(k, fmt::format("starts_with({}, {}::text)", lowered(k), v));
                 break;
             }
             case Op::ends_with: {
-                const std::string label = lowered_label(c.key);
+                const std::string k = param(c.key);
                 const std::string v = param(detail::ascii_lower(c.values.front()));
-                sql += fmt::format("coalesce(right({}, length({}::text)) = {}::text, false)", label,
-                                   v, v);
+                sql += present_and(
+                    k, fmt::format("right({}, length({}::text)) = {}::text", lowered(k), v, v));
                 break;
             }
             case Op::greater_than:
@@ -123,8 +125,15 @@ private:
         }
     }
 
-    std::string lowered_label(const std::string& key) {
-        return fmt::format("pm_ascii_lower({} ->> {}::text)", column_, param(key));
+    // The label's value with A-Z lowered; `k` is the key's placeholder.
+    std::string lowered(const std::string& k) const {
+        return fmt::format("pm_ascii_lower({} ->> {}::text)", column_, k);
+    }
+
+    // `labels ? key AND test`: false for a missing label, and the `?` lets the planner use
+    // the GIN index on labels when the label is rare.
+    std::string present_and(const std::string& k, const std::string& test) const {
+        return fmt::format("({} ? {}::text AND coalesce({}, false))", column_, k, test);
     }
 
     void ordering(const Condition& c) {
@@ -133,31 +142,34 @@ private:
                          : c.op == Op::greater_than_or_equals ? ">="
                                                               : "<=";
         const std::string& value = c.values.front();
-        const std::string label = fmt::format("({} ->> {}::text)", column_, param(c.key));
+        const std::string k = param(c.key);
+        const std::string label = fmt::format("({} ->> {}::text)", column_, k);
         const std::string v = param(value);
         const std::string text_compare =
             fmt::format("{} COLLATE \"C\" {} {}::text COLLATE \"C\"", label, op, v);
         if (!detail::is_decimal(value)) {
-            out_.sql += fmt::format("coalesce({}, false)", text_compare);
+            out_.sql += present_and(k, text_compare);
             return;
         }
         // A parameter of its own for the numeric side: a parameter's type is fixed by its
         // first use, and text -> numeric -> text would turn "-0" into "0".
         const std::string number = param(value);
-        out_.sql += fmt::format(
-            "coalesce(CASE WHEN {} ~ '{}' THEN {}::numeric {} {}::numeric ELSE {} END, false)",
-            label, detail::kDecimalPattern, label, op, number, text_compare);
+        out_.sql += present_and(
+            k, fmt::format("CASE WHEN {} ~ '{}' THEN {}::numeric {} {}::numeric ELSE {} END", label,
+                           detail::kDecimalPattern, label, op, number, text_compare));
     }
 
     std::string_view column_;
+    std::string lower_column_;
     int next_;
     SqlPredicate out_;
 };
 
 }  // namespace
 
-SqlPredicate compile_sql(const Expr& expr, std::string_view labels_column, int first_param_number) {
-    Compiler compiler(labels_column, first_param_number);
+SqlPredicate compile_sql(const Expr& expr, std::string_view labels_column, int first_param_number,
+                         std::string_view labels_lower_column) {
+    Compiler compiler(labels_column, labels_lower_column, first_param_number);
     compiler.expr(expr);
     return compiler.take();
 }

@@ -132,10 +132,12 @@ struct SqlPredicate {
 /// Compiles `expr` to one SQL boolean expression over the jsonb column `labels_column` (an
 /// identifier or `alias.column` chosen by the caller, never user text), numbering
 /// placeholders from `first_param_number`. Keys and values are only ever parameters.
-/// equals/in use the GIN index on pm_labels_lower(labels) (migration 0007), exists the GIN
-/// index on labels.
+/// `labels_lower_column` names a column holding pm_labels_lower(labels) (devices_projection:
+/// `labels_lower`, migration 0007); when empty the function is called on `labels_column`.
+/// equals/in are containment on it (GIN index devices_projection_labels_lower), exists and
+/// notExists use `?` (GIN index devices_projection_labels).
 SqlPredicate compile_sql(const Expr& expr, std::string_view labels_column,
-                         int first_param_number = 1);
+                         int first_param_number = 1, std::string_view labels_lower_column = {});
 
 /// Warnings, one sentence each, for the places where the reference server would select
 /// other devices than this one for `text` (docs/query-language.md, "Differences"). Empty
