@@ -11,5 +11,6 @@ std::string_view migration_0002_projections();
 std::string_view migration_0003_row_level_security();
 std::string_view migration_0004_time_travel();
 std::string_view migration_0005_auth_sessions();
+std::string_view migration_0006_configuration_deletes();
 
 }  // namespace pm::db::detail
