@@ -3,7 +3,10 @@
 // to the certificate's device (agent_service.cpp checks the binding before this runs). Each
 // action goes out under its stored id with the signature and canonical params its ActionSigned
 // recorded, so the agent verifies `<action id>:<type>:<base64(params_canonical)>` exactly as
-// for the reference; executions dispatched on the stream are signed for their own ids instead.
+// for the reference, and with its schedule; executions dispatched on the stream are signed for
+// their own ids instead.
+#include <google/protobuf/util/json_util.h>
+
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/projection/resolution.hpp>
 
@@ -25,9 +28,21 @@ pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& 
         response.set_sync_interval_minutes(configuration->sync_interval_minutes);
         response.mutable_actions()->Reserve(static_cast<int>(configuration->actions.size()));
         for (const auto& action : configuration->actions) {
-            *response.add_actions() = action_of(
-                action.action_id, action.action_type, action.desired_state, action.timeout_seconds,
-                action.params_json, action.signature, action.params_canonical);
+            auto* out = response.add_actions();
+            *out = action_of(action.action_id, action.action_type, action.desired_state,
+                             action.timeout_seconds, action.params_json, action.signature,
+                             action.params_canonical);
+            // The agent runs scheduled actions on its own between syncs. An empty object is
+            // how UpdateActionParams clears a schedule; one that no longer parses goes out
+            // without it rather than failing the device's whole sync.
+            if (action.schedule_json && !action.schedule_json->empty() &&
+                *action.schedule_json != "{}") {
+                pm::v1::ActionSchedule schedule;
+                if (google::protobuf::util::JsonStringToMessage(*action.schedule_json, &schedule)
+                        .ok()) {
+                    *out->mutable_schedule() = std::move(schedule);
+                }
+            }
         }
     });
     return response;

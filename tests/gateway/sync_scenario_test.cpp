@@ -88,7 +88,13 @@ TEST_F(SyncScenarioTest, AgentSyncsResolvedSignedActionsThenTheSelectedSetAndRun
     // The configuration: a definition of one set (package, shell), a set AVAILABLE (file), a
     // package ABSENT.
     const auto htop = create_package_action("htop", "htop");
-    const auto motd = create_shell_action("motd", "echo managed > /etc/motd");
+    pm::v1::CreateActionRequest motd_request;
+    motd_request.set_name("motd");
+    motd_request.set_type(pm::v1::ACTION_TYPE_SHELL);
+    motd_request.set_timeout_seconds(60);
+    motd_request.mutable_shell()->set_script("echo managed > /etc/motd");
+    motd_request.mutable_schedule()->set_cron("0 3 * * *");
+    const auto motd = create_action(motd_request);
     const auto config = create_file_action("config", "/etc/app.conf", "level=3\n");
     const auto telnet = create_package_action("no-telnet", "telnet");
     const auto base = create_set("base", {htop, motd});
@@ -118,6 +124,7 @@ TEST_F(SyncScenarioTest, AgentSyncsResolvedSignedActionsThenTheSelectedSetAndRun
         if (action.id().value() == motd) {
             EXPECT_EQ(action.type(), pm::v1::ACTION_TYPE_SHELL);
             EXPECT_EQ(action.shell().script(), "echo managed > /etc/motd");
+            EXPECT_EQ(action.schedule().cron(), "0 3 * * *") << "the agent runs it on its own";
         }
     }
 
