@@ -10,7 +10,9 @@
 //     token stream's expected version, so concurrent registrations conflict and retry) and
 //     with one token per caller; the CSRs are made in advance, so only the server works;
 //   - CertificateAuthority::sign_agent_request of a P-256 CA on 1 and 2 threads, the CPU part
-//     of a registration; scripts/bench prints `openssl speed ecdsap256` beside it.
+//     of a registration; scripts/bench prints `openssl speed ecdsap256` beside it;
+//   - GetDeviceAssignments latency (p50/p99) for a device with 50 resolved actions reached
+//     through a definition on a group, a set and single actions assigned directly.
 //
 // PM_BENCH_DATABASE_URL: a URL of a role that may create databases (scripts/bench sets it);
 // without it the benchmarks that need the host are skipped with a message.
@@ -18,6 +20,7 @@
 // benchmark thread). PM_BENCH_WORKER_THREADS: threads of the service's blocking work (database,
 // hashing, signing; default ControlOptions' 8).
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -39,8 +42,12 @@
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/ca/request.hpp>
 #include <powermanage/common/log.hpp>
+#include <powermanage/common/ulid.hpp>
 #include <powermanage/control/control_host.hpp>
 #include <powermanage/db/connection.hpp>
+#include <powermanage/db/pool.hpp>
+#include <powermanage/eventstore/event_store.hpp>
+#include <powermanage/eventstore/events.hpp>
 #include <powermanage/rpc/client.hpp>
 
 #include "pm/v1/control.pb.h"
@@ -173,6 +180,7 @@ public:
     }
 
     std::uint16_t port() const { return host_->port(); }
+    std::string database_url() const { return with_database(admin_url(), name_); }
     const std::vector<std::string>& all_devices() const { return devices_; }
     const std::vector<std::string>& user_devices() const { return user_devices_; }
     const std::string& shared_token() const { return shared_token_; }
@@ -523,5 +531,110 @@ BENCHMARK_CAPTURE(BM_Register, TokenPerCaller, Tokens::per_caller)
     ->Arg(64)
     ->UseRealTime()
     ->MinTime(2);
+
+// ---- GetDeviceAssignments --------------------------------------------------------------------
+
+// Gives the plane's first device 50 resolved actions, appended to the event store directly
+// (the projectors build the rows): a definition of 3 sets of 10 actions assigned to a group the
+// device is in, a set of 10 assigned to the device, and 10 single actions assigned to it; every
+// action signed. Returns the device id.
+std::string catalogue_for_assignments(Plane& plane) {
+    namespace es = pm::eventstore;
+    pm::db::ConnectionPool pool(plane.database_url(), 2);
+    es::EventStore store(pool);
+    const auto actor = pm::db::Actor::system("bench");
+    auto append = [&](const std::string& id, auto payload) {
+        std::vector<es::NewEvent> events;
+        events.push_back(es::NewEvent::of(payload));
+        store.append({std::string(decltype(payload)::kStream), id}, es::ExpectedVersion::any(),
+                     std::move(events), actor);
+    };
+    int n = 0;
+    auto action = [&] {
+        const auto id = pm::new_ulid();
+        const auto name = fmt::format("bench-package-{}", n++);
+        append(id, es::ActionCreated{.name = name,
+                                     .description = "a package",
+                                     .action_type = 1,
+                                     .desired_state = 0,
+                                     .params = boost::json::object{{"name", name}},
+                                     .timeout_seconds = 300});
+        append(id, es::ActionSigned{"c2lnbmF0dXJlIGJ5dGVz", "Y2Fub25pY2FsIHBhcmFtcw=="});
+        return id;
+    };
+    auto set = [&](int size) {
+        const auto id = pm::new_ulid();
+        append(id, es::ActionSetCreated{"bench-set-" + id, ""});
+        for (int i = 0; i < size; ++i) {
+            append(id, es::ActionSetMemberAdded{action(), i});
+        }
+        return id;
+    };
+    auto assign = [&](const std::string& type, const std::string& source,
+                      const std::string& target_type, const std::string& target) {
+        append(pm::new_ulid(), es::AssignmentCreated{type, source, target_type, target, 0, 0});
+    };
+    const std::string device = plane.all_devices().front();
+    const auto definition = pm::new_ulid();
+    append(definition, es::DefinitionCreated{"bench-definition", ""});
+    for (int i = 0; i < 3; ++i) {
+        append(definition, es::DefinitionMemberAdded{set(10), i});
+    }
+    const auto group = pm::new_ulid();
+    append(group, es::DeviceGroupCreated{"bench-group", "", false, ""});
+    append(group, es::DeviceGroupMemberAdded{device});
+    assign("definition", definition, "device_group", group);
+    assign("action_set", set(10), "device", device);
+    for (int i = 0; i < 10; ++i) {
+        assign("action", action(), "device", device);
+    }
+    return device;
+}
+
+// One GetDeviceAssignments per iteration, as the admin, sequentially: the policy check, the
+// resolution (three statements), two reads of the sets and definitions, 50 ManagedActions
+// built. Counters p50_us and p99_us are the latency percentiles over the run.
+void BM_GetDeviceAssignmentsLatency(benchmark::State& state) {
+    Plane* plane = plane_or_skip(state);
+    if (plane == nullptr) {
+        return;
+    }
+    try {
+        static const std::string device = catalogue_for_assignments(*plane);
+        Session session(plane->port());
+        const auto headers = bearer(session.login(kAdminEmail, kAdminPassword));
+        pm::v1::GetDeviceAssignmentsRequest request;
+        request.set_device_id(device);
+        pm::v1::GetDeviceAssignmentsResponse response;
+        drive(session.io, call(session.client, "GetDeviceAssignments", request, response,
+                               headers));  // connect outside the measurement
+        if (response.actions_size() != 50) {
+            state.SkipWithError(
+                fmt::format("expected 50 resolved actions, got {}", response.actions_size())
+                    .c_str());
+            return;
+        }
+        std::vector<double> micros;
+        for (auto _ : state) {
+            const auto start = std::chrono::steady_clock::now();
+            drive(session.io,
+                  call(session.client, "GetDeviceAssignments", request, response, headers));
+            micros.push_back(
+                std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+                    .count());
+        }
+        std::sort(micros.begin(), micros.end());
+        auto percentile = [&](double p) {
+            return micros[std::min(micros.size() - 1, static_cast<std::size_t>(
+                                                          p * static_cast<double>(micros.size())))];
+        };
+        state.counters["p50_us"] = percentile(0.50);
+        state.counters["p99_us"] = percentile(0.99);
+        state.SetItemsProcessed(state.iterations());
+    } catch (const std::exception& error) {
+        state.SkipWithError(error.what());
+    }
+}
+BENCHMARK(BM_GetDeviceAssignmentsLatency)->UseRealTime()->Unit(benchmark::kMicrosecond)->MinTime(3);
 
 }  // namespace

@@ -86,8 +86,7 @@ std::span<const Migration> builtin_migrations() {
         Migration{3, "row_level_security", detail::migration_0003_row_level_security()},
         Migration{4, "time_travel", detail::migration_0004_time_travel()},
         Migration{5, "auth_sessions", detail::migration_0005_auth_sessions()},
-        // Placeholder on feat/query: the lead's migration 6 replaces it.
-        Migration{6, "reserved", detail::migration_0006_reserved()},
+        Migration{6, "configuration_deletes", detail::migration_0006_configuration_deletes()},
         Migration{7, "query_labels", detail::migration_0007_query_labels()},
     };
     return migrations;

@@ -150,6 +150,10 @@ RandomHistory::Command RandomHistory::next() {
             return {{"action", actions_.back()}, of(a)};
         }
         const auto& a = pick(actions_);
+        if (chance(8)) {
+            // Leaves its sets and ends its assignments; later events may still name it.
+            return {{"action", a}, of(ActionDeleted{})};
+        }
         switch (std::uniform_int_distribution<int>(0, 3)(random_)) {
             case 0:
                 return {{"action", a},
@@ -172,6 +176,9 @@ RandomHistory::Command RandomHistory::next() {
                     of(ActionSetCreated{.name = fmt::format("set {}", n), .description = ""})};
         }
         const auto& s = pick(sets_);
+        if (chance(12)) {
+            return {{"action_set", s}, of(ActionSetDeleted{})};
+        }
         switch (std::uniform_int_distribution<int>(0, 3)(random_)) {
             case 0: {
                 ActionSetMemberAdded m{.action_id = pick(actions_)};
@@ -198,9 +205,17 @@ RandomHistory::Command RandomHistory::next() {
                 of(DefinitionCreated{.name = fmt::format("definition {}", n), .description = ""})};
         }
         const auto& d = pick(definitions_);
-        if (chance(60)) {
+        if (chance(12)) {
+            return {{"definition", d}, of(DefinitionDeleted{})};
+        }
+        if (chance(55)) {
             DefinitionMemberAdded m{.action_set_id = pick(sets_)};
             m.sort_order = static_cast<std::int32_t>(n % 10);
+            return {{"definition", d}, of(m)};
+        }
+        if (chance(40)) {
+            DefinitionMemberReordered m{.action_set_id = pick(sets_)};
+            m.sort_order = static_cast<std::int32_t>(n % 9);
             return {{"definition", d}, of(m)};
         }
         return {{"definition", d}, of(DefinitionMemberRemoved{.action_set_id = pick(sets_)})};
@@ -240,9 +255,15 @@ RandomHistory::Command RandomHistory::next() {
     if (kind == 8) {
         if (assignments_.empty() || chance(50)) {
             assignments_.push_back(fresh_id());
+            // Every kind of source, so that each kind of delete ends some assignments.
+            const int source = std::uniform_int_distribution<int>(0, 2)(random_);
             AssignmentCreated a{
-                .source_type = "action",
-                .source_id = pick(actions_),
+                .source_type = source == 0   ? "action"
+                               : source == 1 ? "action_set"
+                                             : "definition",
+                .source_id = pick(source == 0   ? actions_
+                                  : source == 1 ? sets_
+                                                : definitions_),
                 .target_type = "device",
                 .target_id = fresh_id()};  // a fresh target keeps the natural key unique
             a.mode = static_cast<std::int32_t>(n % 3);

@@ -79,6 +79,29 @@ TEST_F(Rebuild, OneStreamTypeRebuildsItsGroupAndLeavesTheRest) {
     EXPECT_EQ(snapshot(conn), live);
 }
 
+// Deleting an action, set or definition ends its assignments in the projection (no events of
+// their own), so assignments are rebuilt with the action group and come out the same.
+TEST_F(Rebuild, ConfigurationDeletesEndAssignmentsAndRebuildWithThem) {
+    pm::testing::RandomHistory history(11);
+    history.append(store(), 2500);
+    pm::db::Connection conn(database_url());
+    const auto ended = conn.exec(
+        "SELECT a.source_type, count(*) FROM assignments_projection a WHERE a.is_deleted AND "
+        "NOT EXISTS (SELECT 1 FROM events e WHERE e.stream_type = 'assignment' AND "
+        "e.stream_id = a.id AND e.event_type = 'AssignmentDeleted') GROUP BY 1 ORDER BY 1");
+    std::string kinds;
+    for (int i = 0; i < ended.rows(); ++i) {
+        kinds += std::string(ended.text(i, 0)) + "=" + std::string(ended.text(i, 1)) + " ";
+    }
+    ASSERT_EQ(ended.rows(), 3) << "each kind of delete should have ended some assignment: "
+                               << kinds;
+    const auto live = snapshot(conn);
+    const auto report = pm::projection::rebuild(conn, {"assignment"});
+    EXPECT_EQ(report.stream_types,
+              (std::vector<std::string>{"action", "action_set", "assignment", "definition"}));
+    EXPECT_EQ(snapshot(conn), live);
+}
+
 TEST_F(Rebuild, UnknownStreamTypeIsRefusedAndNothingChanges) {
     pm::testing::RandomHistory history(3);
     history.append(store(), 200);

@@ -4,15 +4,17 @@
 /// implementation that GetDeviceAssignments, ListAvailableActions, SyncActions and
 /// DispatchAssignedActions all use (docs/events.md, "Resolution").
 ///
-/// Rules: an action reaches a device through assignments of the action itself, of a set that
-/// holds it, or of a definition that holds such a set, each targeting the device directly or a
-/// group the device is a member of (static or dynamic; membership is whatever
-/// device_group_members_projection holds). Modes merge per action: ABSENT beats PRESENT;
-/// AVAILABLE counts only where the device's user selected that source (then it is PRESENT);
-/// AVAILABLE and rejected (or never selected) contributes nothing; an item AVAILABLE and
-/// rejected while also ABSENT is ABSENT. Order: assignment sort order, then definition member
-/// order, then set member order, then id, with each action placed at its first occurrence.
-/// Deleted actions, sets, definitions, groups and assignments never appear.
+/// Rules (the merge table is in docs/events.md, "Resolution"): an action reaches a device
+/// through assignments of the action itself, of a set that holds it, or of a definition that
+/// holds such a set, each targeting the device directly or a group the device is a member of
+/// (static or dynamic; membership is whatever device_group_members_projection holds). Each
+/// assignment contributes to every action it reaches: PRESENT gives present, ABSENT gives
+/// absent; AVAILABLE gives present if the device's user selected that source, absent if they
+/// explicitly opted out (so an agent removes what the user had installed), and nothing if they
+/// never chose. Per action, absent beats present; an action with no contribution is left out.
+/// Order: each action is placed at its first contributing occurrence by (assignment sort order,
+/// assignment creation time and id, definition member order, set member order), ties by action
+/// id. Deleted actions, sets, definitions, groups, devices and assignments never appear.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,12 +29,16 @@ namespace pm::projection {
 struct ResolvedAction {
     std::string action_id;                        ///< the stored action
     std::string name;                             ///< its name
+    std::string description;                      ///< its description
     std::int32_t action_type = 0;                 ///< pm.v1.ActionType number
     std::int32_t desired_state = 0;               ///< pm.v1.DesiredState number after merging modes
     std::string params_json;                      ///< proto3 JSON of its params
     std::int32_t timeout_seconds = 0;             ///< execution timeout
     std::optional<std::string> signature;         ///< raw signature bytes (ActionSigned), if any
     std::optional<std::string> params_canonical;  ///< the exact bytes the signature covers
+    std::optional<std::string> schedule_json;     ///< proto3 JSON of its ActionSchedule, if any
+    std::int64_t created_at_us = 0;               ///< creation time, microseconds since the epoch
+    std::string created_by;                       ///< id of who created it
 };
 
 /// An item (action, set or definition) assigned to the device, directly or through a group.
@@ -41,8 +47,14 @@ struct ResolvedItem {
     std::string source_id;    ///< its id
     std::string name;         ///< its name
     std::string description;  ///< its description
-    std::int32_t mode = 0;    ///< the strongest mode among the assignments reaching the device
-    bool selected = false;    ///< for AVAILABLE items: whether the device's user opted in
+    /// The strongest mode among the assignments reaching the device: ABSENT, then PRESENT, then
+    /// AVAILABLE (pm.v1.AssignmentMode number).
+    std::int32_t mode = 0;
+    /// Whether an AVAILABLE assignment of it reaches the device (it is in the user's catalogue,
+    /// whatever its other assignments say).
+    bool available = false;
+    bool selected =
+        false;  ///< whether the device's user opted in (false: opted out or never chose)
 };
 
 /// What a device should have.
@@ -54,9 +66,19 @@ struct DeviceConfiguration {
     std::int32_t sync_interval_minutes = 0;
 };
 
-/// Resolves `device_id`'s configuration in `tx` (whose actor must see the device and the
-/// configuration objects; the control plane and the gateway read as the system or an admin
-/// after their own authorization). Returns nullopt if the device does not exist or is deleted.
+/// Resolves `device_id`'s configuration in `tx` with three set-based statements. The
+/// transaction must act as the system or an admin: row-level security hides assignments from
+/// users and groups from devices, so a user or device actor would get a silently incomplete
+/// answer. Callers authorize first (the control plane's policy, the gateway's mTLS identity),
+/// then read with db::with_actor(pool, db::Actor::system("resolution"), ...). Returns nullopt
+/// if the device does not exist or is deleted.
 std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id);
+
+/// The actions each item holds, in the item's own order (definition member order, then set
+/// member order, then id), for previews such as ListAvailableActions; each with desired state
+/// PRESENT. The result has one list per entry of `items`, in the same order; deleted things are
+/// left out. Same actor requirement as resolve_device().
+std::vector<std::vector<ResolvedAction>> item_actions(db::Transaction& tx,
+                                                      const std::vector<ResolvedItem>& items);
 
 }  // namespace pm::projection
