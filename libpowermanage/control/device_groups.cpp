@@ -2,11 +2,16 @@
 // RemoveDeviceFromGroup); a dynamic group's are what its query selects, kept right by the
 // GroupMembership maintainer and, when a group is created or its query changes, evaluated in
 // SQL inside the same command so that the answer already has the right member_count.
+#include <set>
+
+#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <powermanage/contract/action_params.hpp>
 #include <powermanage/eventstore/events.hpp>
 #include <powermanage/query/query.hpp>
 
+#include "control/dispatch.hpp"
 #include "control/domains.hpp"
 #include "control/group_membership.hpp"
 #include "control/records.hpp"
@@ -18,6 +23,9 @@ namespace es = pm::eventstore;
 namespace {
 
 constexpr const char* kNotFound = "device group not found";
+
+// An inline action without a timeout runs with this limit (as DispatchAction's).
+constexpr std::int32_t kDefaultTimeoutSeconds = 300;
 
 es::StreamId group_stream(const std::string& id) {
     return {std::string(es::kDeviceGroupStream), id};
@@ -110,6 +118,55 @@ bool is_member(db::Transaction& tx, const std::string& group, const std::string&
                  "device_id = $2",
                  {group, device})
                .rows() > 0;
+}
+
+// The live actions of the request's action set or definition, in order (sets in definition
+// order, actions in set order), each once at its first place, as PRESENT runnables. Throws
+// not_found for a missing set or definition.
+std::vector<Runnable> member_actions(db::Transaction& tx,
+                                     const pm::v1::DispatchToGroupRequest& request) {
+    db::Result rows;
+    if (request.action_source_case() == pm::v1::DispatchToGroupRequest::kActionSetId) {
+        if (!live_version(tx, "action_sets_projection", es::kActionSetStream,
+                          request.action_set_id())) {
+            fail(rpc::Code::not_found, "action set " + request.action_set_id() + " not found");
+        }
+        rows = tx.exec(
+            "SELECT a.id, a.action_type, a.params::text, a.timeout_seconds "
+            "FROM action_set_members_projection m JOIN actions_projection a ON a.id = m.action_id "
+            "WHERE m.set_id = $1 AND NOT a.is_deleted ORDER BY m.sort_order, a.id",
+            {request.action_set_id()});
+    } else {
+        if (!live_version(tx, "definitions_projection", es::kDefinitionStream,
+                          request.definition_id())) {
+            fail(rpc::Code::not_found, "definition " + request.definition_id() + " not found");
+        }
+        rows = tx.exec(
+            "SELECT a.id, a.action_type, a.params::text, a.timeout_seconds "
+            "FROM definition_members_projection d "
+            "JOIN action_sets_projection s ON s.id = d.action_set_id "
+            "JOIN action_set_members_projection m ON m.set_id = s.id "
+            "JOIN actions_projection a ON a.id = m.action_id "
+            "WHERE d.definition_id = $1 AND NOT s.is_deleted AND NOT a.is_deleted "
+            "ORDER BY d.sort_order, s.id, m.sort_order, a.id",
+            {request.definition_id()});
+    }
+    std::vector<Runnable> out;
+    std::set<std::string> seen;
+    for (int i = 0; i < rows.rows(); ++i) {
+        std::string id(rows.text(i, 0));
+        if (!seen.insert(id).second) {
+            continue;
+        }
+        Runnable r;
+        r.action_id = std::move(id);
+        r.action_type = static_cast<std::int32_t>(rows.int64(i, 1));
+        r.desired_state = pm::v1::DESIRED_STATE_PRESENT;
+        r.params = boost::json::parse(rows.text(i, 2)).as_object();
+        r.timeout_seconds = static_cast<std::int32_t>(rows.int64(i, 3));
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 }  // namespace
@@ -377,89 +434,61 @@ pm::v1::UpdateDeviceGroupResponse DeviceGroups::set_device_group_sync_interval(
 
 pm::v1::DispatchToGroupResponse DeviceGroups::dispatch_to_group(
     Call& call, const pm::v1::DispatchToGroupRequest& request) {
-    if (request.action_source_case() == pm::v1::DispatchToGroupRequest::ACTION_SOURCE_NOT_SET) {
+    using Source = pm::v1::DispatchToGroupRequest;
+    std::optional<Runnable> inline_runnable;
+    if (request.action_source_case() == Source::ACTION_SOURCE_NOT_SET) {
         fail(rpc::Code::invalid_argument,
              "say what to run: action_id, action_set_id, definition_id or inline_action");
     }
-    // The live members and, for a set or a definition, its live actions in order, read in one
-    // transaction so that both come from the same moment.
-    std::vector<std::string> devices;
-    std::vector<std::string> actions;
-    service_.read(call, [&](db::Transaction& tx) {
+    if (request.action_source_case() == Source::kInlineAction) {
+        const auto& action = request.inline_action();
+        Runnable r;
+        r.action_type = action.type();
+        r.desired_state = action.desired_state();
+        try {
+            r.params = contract::params_to_json(action);
+        } catch (const std::invalid_argument& error) {
+            fail(rpc::Code::invalid_argument, error.what());
+        }
+        r.timeout_seconds =
+            action.timeout_seconds() > 0 ? action.timeout_seconds() : kDefaultTimeoutSeconds;
+        inline_runnable = std::move(r);
+    }
+    // One transaction: the group's live members and what to run are read, every execution
+    // (members x actions) is appended, and the gateways' hint is delivered at the commit.
+    pm::v1::DispatchToGroupResponse response;
+    const auto created = service_.read(call, [&](db::Transaction& tx) {
         read_back(tx, request.group_id());
+        std::vector<Runnable> runnables;
+        if (inline_runnable) {
+            runnables.push_back(*inline_runnable);
+        } else if (request.action_source_case() == Source::kActionId) {
+            auto stored = stored_runnable(tx, request.action_id(), pm::v1::DESIRED_STATE_PRESENT);
+            if (!stored) {
+                fail(rpc::Code::not_found, "action " + request.action_id() + " not found");
+            }
+            runnables.push_back(std::move(*stored));
+        } else {
+            runnables = member_actions(tx, request);
+        }
         auto members = tx.exec(
             "SELECT m.device_id FROM device_group_members_projection m "
             "JOIN devices_projection d ON d.id = m.device_id AND NOT d.is_deleted "
             "WHERE m.group_id = $1 ORDER BY m.device_id",
             {request.group_id()});
+        std::vector<DispatchItem> items;
+        items.reserve(static_cast<std::size_t>(members.rows()) * runnables.size());
         for (int i = 0; i < members.rows(); ++i) {
-            devices.emplace_back(members.text(i, 0));
-        }
-        using Source = pm::v1::DispatchToGroupRequest;
-        if (request.action_source_case() == Source::kActionSetId) {
-            if (!live_version(tx, "action_sets_projection", es::kActionSetStream,
-                              request.action_set_id())) {
-                fail(rpc::Code::not_found, "action set not found");
-            }
-            auto rows = tx.exec(
-                "SELECT m.action_id FROM action_set_members_projection m JOIN actions_projection "
-                "a ON a.id = m.action_id AND NOT a.is_deleted WHERE m.set_id = $1 "
-                "ORDER BY m.sort_order, m.action_id",
-                {request.action_set_id()});
-            for (int i = 0; i < rows.rows(); ++i) {
-                actions.emplace_back(rows.text(i, 0));
-            }
-        } else if (request.action_source_case() == Source::kDefinitionId) {
-            if (!live_version(tx, "definitions_projection", es::kDefinitionStream,
-                              request.definition_id())) {
-                fail(rpc::Code::not_found, "definition not found");
-            }
-            auto rows = tx.exec(
-                "SELECT m.action_id FROM definition_members_projection dm "
-                "JOIN action_sets_projection s ON s.id = dm.action_set_id AND NOT s.is_deleted "
-                "JOIN action_set_members_projection m ON m.set_id = dm.action_set_id "
-                "JOIN actions_projection a ON a.id = m.action_id AND NOT a.is_deleted "
-                "WHERE dm.definition_id = $1 "
-                "ORDER BY dm.sort_order, dm.action_set_id, m.sort_order, m.action_id",
-                {request.definition_id()});
-            for (int i = 0; i < rows.rows(); ++i) {
-                actions.emplace_back(rows.text(i, 0));
+            for (const auto& runnable : runnables) {
+                items.push_back({std::string(members.text(i, 0)), runnable});
             }
         }
+        auto result = append_executions(service_, call, tx, items);
+        load_executions(tx, result.ids, response.mutable_executions());
+        return result;
     });
-    pm::v1::DispatchToGroupResponse response;
-    if (devices.empty()) {
-        return response;  // an empty group runs nothing; not an error
-    }
-    pm::v1::DispatchToMultipleRequest batch;
-    for (const auto& device : devices) {
-        batch.add_device_ids(device);
-    }
-    const auto dispatch = [&] {
-        auto done = service_.dispatch_to_multiple(call, batch);
-        for (auto& execution : *done.mutable_executions()) {
-            *response.add_executions() = std::move(execution);
-        }
-    };
-    switch (request.action_source_case()) {
-        case pm::v1::DispatchToGroupRequest::kActionId:
-            batch.set_action_id(request.action_id());
-            dispatch();
-            break;
-        case pm::v1::DispatchToGroupRequest::kInlineAction:
-            *batch.mutable_inline_action() = request.inline_action();
-            dispatch();
-            break;
-        case pm::v1::DispatchToGroupRequest::kActionSetId:
-        case pm::v1::DispatchToGroupRequest::kDefinitionId:
-            // One batch (all members, one hint) per action of the set or definition.
-            for (const auto& action : actions) {
-                batch.set_action_id(action);
-                dispatch();
-            }
-            break;
-        default:
-            break;
+    if (created.last_position > 0) {
+        service_.store_.notify_appended(created.last_position);
     }
     return response;
 }

@@ -13,6 +13,7 @@
 
 #include <powermanage/common/ulid.hpp>
 
+#include "configuration_steps.hpp"
 #include "control_fixture.hpp"
 
 namespace pm::testing {
@@ -25,7 +26,7 @@ std::string fresh_ulid() {
     return new_ulid();
 }
 
-class DeviceGroupsTest : public ControlTest {
+class DeviceGroupsTest : public ConfigurationSteps<ControlTest> {
 protected:
     Reply<pm::v1::CreateDeviceGroupResponse> create(const std::string& name, bool dynamic = false,
                                                     const std::string& query = {},
@@ -429,6 +430,43 @@ TEST_F(DeviceGroupsTest, DispatchToGroupRunsOnEveryLiveMember) {
                 Code::not_found);
     request.set_group_id(group);
     request.set_action_id(fresh_ulid());
+    EXPECT_CODE(admin<pm::v1::DispatchToGroupResponse>("DispatchToGroup", request),
+                Code::not_found);
+}
+
+TEST_F(DeviceGroupsTest, DispatchToGroupRunsASetOrADefinitionOnEveryMember) {
+    const auto group = create_ok("fleet");
+    const auto a = new_device("a");
+    const auto b = new_device("b");
+    ASSERT_OK(add(group, a));
+    ASSERT_OK(add(group, b));
+    const auto hello = create_shell_action("hello", "echo hello");
+    const auto htop = create_package_action("htop", "htop");
+    const auto set = create_set("tools", {hello, htop});
+    pm::v1::DispatchToGroupRequest request;
+    request.set_group_id(group);
+    request.set_action_set_id(set);
+    auto reply = admin<pm::v1::DispatchToGroupResponse>("DispatchToGroup", request);
+    ASSERT_OK(reply);
+    // Members in id order, each running the set's actions in member order.
+    std::vector<std::pair<std::string, std::string>> runs;
+    for (const auto& e : reply.response.executions()) {
+        runs.emplace_back(e.device_id(), e.action_id());
+    }
+    const auto first = std::min(a, b);
+    const auto second = std::max(a, b);
+    EXPECT_EQ(runs, (std::vector<std::pair<std::string, std::string>>{
+                        {first, hello}, {first, htop}, {second, hello}, {second, htop}}));
+
+    request.set_definition_id(create_definition("base", {set}));
+    auto by_definition = admin<pm::v1::DispatchToGroupResponse>("DispatchToGroup", request);
+    ASSERT_OK(by_definition);
+    EXPECT_EQ(by_definition.response.executions_size(), 4);
+
+    request.set_action_set_id(fresh_ulid());
+    EXPECT_CODE(admin<pm::v1::DispatchToGroupResponse>("DispatchToGroup", request),
+                Code::not_found);
+    request.set_definition_id(fresh_ulid());
     EXPECT_CODE(admin<pm::v1::DispatchToGroupResponse>("DispatchToGroup", request),
                 Code::not_found);
 }
