@@ -37,7 +37,7 @@ const db::Actor& maintainer_actor() {
 
 MembershipChange membership_change_in_sql(db::Transaction& tx, const std::string& group_id,
                                           const query::Expr& query) {
-    const auto predicate = query::compile_sql(query, "d.labels", 2);
+    const auto predicate = query::compile_sql(query, "d.labels", 2, "d.labels_lower");
     // Both directions in one statement over one snapshot of devices and members.
     auto rows = tx.exec(
         "WITH want AS (SELECT d.id FROM devices_projection d WHERE NOT d.is_deleted AND (" +
@@ -56,7 +56,7 @@ MembershipChange membership_change_in_sql(db::Transaction& tx, const std::string
 }
 
 std::vector<std::string> matching_devices(db::Transaction& tx, const query::Expr& query) {
-    const auto predicate = query::compile_sql(query, "d.labels", 1);
+    const auto predicate = query::compile_sql(query, "d.labels", 1, "d.labels_lower");
     auto rows = tx.exec("SELECT d.id FROM devices_projection d WHERE NOT d.is_deleted AND (" +
                             predicate.sql + ") ORDER BY d.id",
                         with_params({}, predicate.params));
@@ -69,7 +69,7 @@ std::vector<std::string> matching_devices(db::Transaction& tx, const query::Expr
 }
 
 std::int64_t count_matching_devices(db::Transaction& tx, const query::Expr& query) {
-    const auto predicate = query::compile_sql(query, "d.labels", 1);
+    const auto predicate = query::compile_sql(query, "d.labels", 1, "d.labels_lower");
     auto rows = tx.exec("SELECT count(*) FROM devices_projection d WHERE NOT d.is_deleted AND (" +
                             predicate.sql + ")",
                         with_params({}, predicate.params));
