@@ -217,14 +217,9 @@ void GroupMembership::serve() {
             pending_devices_.merge(devices);
             pending_groups_.merge(groups);
             continue;
-        } catch (...) {
-            // Not lost: the restart reconciles every group, and these are kept in case the
-            // restart itself is quick.
-            std::lock_guard relock(mutex_);
-            pending_devices_.merge(devices);
-            pending_groups_.merge(groups);
-            throw;
         }
+        // Any other error leaves serve(): run() backs off and starts again with a full
+        // reconcile, which covers these devices and groups too.
         lock.lock();
         ++batches_;
     }
@@ -315,7 +310,8 @@ void GroupMembership::evaluate_batch(std::set<std::string> devices, std::set<std
             }
             auto parsed = query::parse(now->second.query);
             if (!parsed.ok()) {
-                // Stored before queries were checked: it selects nothing rather than guessing.
+                // Stored before queries were checked: its members are left as they are rather
+                // than guessed at, until an admin gives it a valid query.
                 logger_.warn(
                     "group membership: a dynamic group's stored query does not parse; "
                     "fix it with UpdateDeviceGroupQuery",
