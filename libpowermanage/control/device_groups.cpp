@@ -92,19 +92,20 @@ std::int32_t require_version(db::Transaction& tx, const std::string& id) {
     return *version;
 }
 
+std::string duplicate_name(const std::string& name) {
+    return fmt::format("a device group named \"{}\" already exists; choose another name", name);
+}
+
+// Names are unique among live groups: checked before appending, so the caller learns which
+// name clashed (the unique index catches a concurrent create with the same message).
 void require_unique_name(db::Transaction& tx, const std::string& name,
                          const std::string& except_id = {}) {
     auto rows = tx.exec(
         "SELECT 1 FROM device_groups_projection WHERE name = $1 AND id <> $2 AND NOT is_deleted",
         {name, except_id});
     if (rows.rows() > 0) {
-        fail(rpc::Code::already_exists,
-             fmt::format("a device group named \"{}\" already exists; choose another name", name));
+        fail(rpc::Code::already_exists, duplicate_name(name));
     }
-}
-
-std::string duplicate_name(const std::string& name) {
-    return fmt::format("a device group named \"{}\" already exists; choose another name", name);
 }
 
 bool group_is_dynamic(db::Transaction& tx, const std::string& id) {

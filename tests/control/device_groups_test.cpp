@@ -172,7 +172,7 @@ TEST_F(DeviceGroupsTest, CreateGetRenameDescribeDelete) {
     EXPECT_EQ(got.response.device_ids_size(), 0);
 
     EXPECT_CODE(create("web servers"), Code::already_exists);
-    const auto other = create_ok("databases");
+    create_ok("databases");
 
     pm::v1::RenameDeviceGroupRequest rename;
     rename.set_id(group.id());
@@ -215,7 +215,6 @@ TEST_F(DeviceGroupsTest, CreateGetRenameDescribeDelete) {
         EXPECT_NE(g.id(), group.id());
     }
     EXPECT_CODE(get(fresh_ulid()), Code::not_found);
-    (void)other;
 }
 
 TEST_F(DeviceGroupsTest, ListPages) {
