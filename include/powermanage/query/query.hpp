@@ -52,8 +52,8 @@ bool is_unary(Op op);
 
 /// `<label> <op> [<value>]`.
 struct Condition {
-    std::string key;  ///< the label name, case-sensitive
-    Op op = Op::exists;
+    std::string key;     ///< the label name, case-sensitive
+    Op op = Op::exists;  ///< the operator
     /// No value for exists/notExists; the trimmed parts of the comma-separated list for
     /// in/notIn; otherwise exactly one value. Values are kept as written (not lower-cased).
     std::vector<std::string> values;
@@ -73,9 +73,9 @@ struct Expr {
         disjunction,  ///< `children[0] or children[1] or ...` (two or more)
     };
 
-    Kind kind = Kind::match_all;
-    Condition condition;         ///< for Kind::condition
-    std::vector<Expr> children;  ///< the operands of negation, conjunction, disjunction
+    Kind kind = Kind::match_all;  ///< what the node is
+    Condition condition;          ///< for Kind::condition
+    std::vector<Expr> children;   ///< the operands of negation, conjunction, disjunction
 
     /// A condition node.
     static Expr cond(std::string key, Op op, std::vector<std::string> values = {});
