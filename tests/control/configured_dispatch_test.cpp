@@ -1,7 +1,8 @@
 // DispatchActionSet and DispatchDefinition: one execution per member action, in member order,
 // PRESENT, signed for its execution id; what is missing or deleted answers not_found; an empty
-// set dispatches nothing. (DispatchAssignedActions runs in the gateway's SyncActions scenario,
-// tests/gateway/sync_scenario_test.cpp, where an agent completes the executions.)
+// set dispatches nothing. DispatchAssignedActions: resolved desired states (ABSENT stays ABSENT);
+// its full run, where an agent completes the executions, is the gateway's SyncActions scenario
+// (tests/gateway/sync_scenario_test.cpp).
 #include <gtest/gtest.h>
 
 #include <powermanage/ca/authority.hpp>
@@ -125,6 +126,42 @@ TEST_F(ConfiguredDispatchTest, AnEmptySetOrDefinitionDispatchesNothing) {
     auto by_definition = dispatch_definition(device, definition);
     ASSERT_OK(by_definition);
     EXPECT_EQ(by_definition.response.executions_size(), 0);
+}
+
+TEST_F(ConfiguredDispatchTest,
+       AssignedActionsOfAnUnknownDeviceAreNotFoundAndNothingAssignedIsEmpty) {
+    pm::v1::DispatchAssignedActionsRequest request;
+    request.set_device_id("01HZZZZZZZZZZZZZZZZZZZZZZZ");
+    auto unknown = call<pm::v1::DispatchAssignedActionsResponse>("DispatchAssignedActions", request,
+                                                                 admin_token());
+    EXPECT_CODE(unknown, rpc::Code::not_found);
+    request.set_device_id(new_device());
+    create_set("unassigned", {create_package_action("p", "pkg")});
+    auto nothing = call<pm::v1::DispatchAssignedActionsResponse>("DispatchAssignedActions", request,
+                                                                 admin_token());
+    ASSERT_OK(nothing);
+    EXPECT_EQ(nothing.response.executions_size(), 0);
+}
+
+TEST_F(ConfiguredDispatchTest, AbsentAssignmentsAreDispatchedAbsent) {
+    const auto device = new_device();
+    const auto keep = create_package_action("keep", "htop");
+    const auto remove = create_package_action("remove", "telnet");
+    assign_to_device("action_set", create_set("base", {keep, remove}), device,
+                     pm::v1::ASSIGNMENT_MODE_PRESENT);
+    assign_to_device("action", remove, device, pm::v1::ASSIGNMENT_MODE_ABSENT);
+    pm::v1::DispatchAssignedActionsRequest request;
+    request.set_device_id(device);
+    auto reply = call<pm::v1::DispatchAssignedActionsResponse>("DispatchAssignedActions", request,
+                                                               admin_token());
+    ASSERT_OK(reply);
+    ASSERT_EQ(reply.response.executions_size(), 2);
+    for (const auto& e : reply.response.executions()) {
+        EXPECT_EQ(desired_state_of_execution(e.id()), e.action_id() == remove
+                                                          ? pm::v1::DESIRED_STATE_ABSENT
+                                                          : pm::v1::DESIRED_STATE_PRESENT)
+            << e.action_id();
+    }
 }
 
 TEST_F(ConfiguredDispatchTest, OnlyAdminsDispatchConfiguredActions) {
