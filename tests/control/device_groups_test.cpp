@@ -361,6 +361,15 @@ TEST_F(DeviceGroupsTest, ValidateDynamicQuery) {
     EXPECT_FALSE(bad.response.valid());
     EXPECT_NE(bad.response.error().find("at 28"), std::string::npos) << bad.response.error();
     EXPECT_EQ(bad.response.matching_device_count(), 0);
+
+    // Where the reference server would select other devices, a valid query carries a warning
+    // (the response has no field of its own for it).
+    request.set_query("labels.env equals \"\"");
+    auto differs = admin<pm::v1::ValidateDynamicQueryResponse>("ValidateDynamicQuery", request);
+    ASSERT_OK(differs);
+    EXPECT_TRUE(differs.response.valid());
+    EXPECT_EQ(differs.response.error().rfind("warning: ", 0), 0u) << differs.response.error();
+    EXPECT_TRUE(good.response.error().empty()) << good.response.error();
 }
 
 TEST_F(DeviceGroupsTest, SyncInterval) {
