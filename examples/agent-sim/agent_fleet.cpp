@@ -13,11 +13,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/use_future.hpp>
 #include <fmt/format.h>
 
 #include <powermanage/common/ulid.hpp>
 
 #include "agent_session.hpp"
+#include "agent_sync.hpp"
 #include "fleet_context.hpp"
 #include "identity_store.hpp"
 #include "registration.hpp"
@@ -303,6 +305,16 @@ struct AgentFleet::Impl {
     bool started = false;
     bool stopped = false;
 };
+
+SyncOutcome AgentFleet::sync_actions(std::size_t index) {
+    if (index >= impl_->agents.size() || !impl_->agents[index].has_identity) {
+        throw std::out_of_range("agent " + std::to_string(index) + " has no identity");
+    }
+    const auto& agent = impl_->agents[index];
+    return asio::co_spawn(agent.strand, sync_agent(impl_->context, *impl_->store, agent),
+                          asio::use_future)
+        .get();
+}
 
 AgentFleet::AgentFleet(FleetOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 

@@ -13,6 +13,9 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "pm/v1/actions.pb.h"
 
 namespace pm::agentsim {
 
@@ -97,6 +100,19 @@ struct RegistrationReport {
     std::string first_error;     ///< why the first failure failed
 };
 
+/// What one SyncActions call of an agent returned, and what the agent's checks made of it.
+struct SyncOutcome {
+    /// Empty on success; otherwise "<connect code>: <message>" of the failed call.
+    std::string error;
+    /// The actions, in the order received (the agent replaces its local store with them).
+    std::vector<pm::v1::Action> actions;
+    /// Per action: its signature verified against the agent's CA, as a Feb-2026 agent checks
+    /// it (`<Action.id>:<type>:<base64(params_canonical)>`; a missing signature fails).
+    std::vector<bool> verified;
+    /// The interval the gateway asked for (0: the agent's 30-minute default).
+    std::int32_t sync_interval_minutes = 0;
+};
+
 /// Called for every ActionDispatch as it arrives (on an I/O thread; must be thread-safe).
 using DispatchHook =
     std::function<void(const std::string& device_id, const std::string& execution_id,
@@ -137,6 +153,10 @@ public:
     void stop();
     /// The counters now.
     FleetStats stats() const;
+    /// Agent `index` calls SyncActions now, on a connection of its own, and verifies what it
+    /// gets; blocks until the answer. Call from outside the fleet's I/O threads, after
+    /// register_all(). Throws std::out_of_range for an agent without an identity.
+    SyncOutcome sync_actions(std::size_t index);
     /// The device id of agent `index` (empty if it has none).
     std::string device_id(std::size_t index) const;
     /// The folder the agents' identities are kept in.

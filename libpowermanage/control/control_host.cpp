@@ -21,6 +21,8 @@
 #include <powermanage/rpc/interceptors.hpp>
 #include <powermanage/rpc/server.hpp>
 
+#include "control/group_membership.hpp"
+
 namespace pm::control {
 
 namespace {
@@ -100,6 +102,8 @@ struct ControlHost::State {
     std::unique_ptr<eventstore::EventStore> store;
     std::unique_ptr<ControlService> service;
     std::unique_ptr<rpc::Server> server;
+    // Keeps the dynamic groups' members right (one replica at a time, by advisory lock).
+    std::unique_ptr<GroupMembership> membership;
 
     // Readiness is checked by a thread, so that /ready never blocks an I/O thread on a
     // database that does not answer.
@@ -206,6 +210,7 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     server_options.io_threads = o.io_threads;
     server_options.limits.shutdown_grace = o.shutdown_grace;
     s.server = std::make_unique<rpc::Server>(std::move(server_options));
+    s.membership = std::make_unique<GroupMembership>(*s.pool, *s.store, o.database_url, logger);
     s.server->add_observer(rpc::request_logging(logger));
     s.service->install(*s.server, o.rate_limits
                                       ? *o.rate_limits
@@ -229,6 +234,7 @@ ControlHost::~ControlHost() {
 void ControlHost::start() {
     state_->server->start();
     state_->checker = std::thread([state = state_.get()] { state->check_readiness(); });
+    state_->membership->start();
     state_->logger.info("control server listening",
                         {{"address", state_->options.listen_address}, {"port", port()}});
 }
@@ -246,6 +252,7 @@ void ControlHost::stop() {
         state_->stopping = true;
     }
     state_->wake.notify_all();
+    state_->membership->stop();
     state_->server->stop();
     // Before the server (and its io_context) is destroyed: a worker finishing a request's job
     // still holds the server's executor.

@@ -8,6 +8,7 @@
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/eventstore/events.hpp>
 
+#include "control/dispatch.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 #include "rpc/text_codec.hpp"
@@ -110,15 +111,6 @@ void read_execution(const db::Result& rows, int row, pm::v1::ActionExecution* ou
     out->set_duration_ms(rows.int64(row, 11));
 }
 
-// What an execution runs: a stored action's definition or an inline one.
-struct Runnable {
-    std::optional<std::string> action_id;
-    std::int32_t action_type = 0;
-    std::int32_t desired_state = 0;
-    boost::json::object params;
-    std::int32_t timeout_seconds = 0;
-};
-
 template <class Request>
 Runnable runnable_of(ControlService::Impl& impl, const Call& call, const Request& request) {
     Runnable r;
@@ -133,20 +125,13 @@ Runnable runnable_of(ControlService::Impl& impl, const Call& call, const Request
         }
         r.timeout_seconds = action.timeout_seconds();
     } else if (!request.action_id().empty()) {
-        auto found = impl.read(call, [&](db::Transaction& tx) {
-            return tx.exec(
-                "SELECT action_type, params::text, timeout_seconds FROM actions_projection "
-                "WHERE id = $1 AND NOT is_deleted",
-                {request.action_id()});
+        auto stored = impl.read(call, [&](db::Transaction& tx) {
+            return stored_runnable(tx, request.action_id(), pm::v1::DESIRED_STATE_PRESENT);
         });
-        if (found.rows() == 0) {
+        if (!stored) {
             fail(rpc::Code::not_found, "action not found");
         }
-        r.action_id = request.action_id();
-        r.action_type = static_cast<std::int32_t>(found.int64(0, 0));
-        r.desired_state = pm::v1::DESIRED_STATE_PRESENT;
-        r.params = boost::json::parse(found.text(0, 1)).as_object();
-        r.timeout_seconds = static_cast<std::int32_t>(found.int64(0, 2));
+        r = std::move(*stored);
     } else {
         fail(rpc::Code::invalid_argument, "either action_id or inline_action is required");
     }
@@ -158,72 +143,100 @@ Runnable runnable_of(ControlService::Impl& impl, const Call& call, const Request
 
 }  // namespace
 
-namespace {
+std::optional<Runnable> stored_runnable(db::Transaction& tx, const std::string& action_id,
+                                        std::int32_t desired_state) {
+    auto found = tx.exec(
+        "SELECT action_type, params::text, timeout_seconds FROM actions_projection "
+        "WHERE id = $1 AND NOT is_deleted",
+        {action_id});
+    if (found.rows() == 0) {
+        return std::nullopt;
+    }
+    Runnable r;
+    r.action_id = action_id;
+    r.action_type = static_cast<std::int32_t>(found.int64(0, 0));
+    r.desired_state = desired_state;
+    r.params = boost::json::parse(found.text(0, 1)).as_object();
+    r.timeout_seconds = static_cast<std::int32_t>(found.int64(0, 2));
+    return r;
+}
 
-// Creates one execution per device (each its own stream, appended concurrently so they share
-// group-commit transactions), then sends one hint for all of them.
-std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
-                                           const std::vector<std::string>& devices,
-                                           const Runnable& runnable) {
+CreatedExecutions append_executions(ControlService::Impl& impl, const Call& call,
+                                    db::Transaction& tx, const std::vector<DispatchItem>& items) {
+    CreatedExecutions created;
+    if (items.empty()) {
+        return created;
+    }
     const auto expires = std::chrono::time_point_cast<std::chrono::seconds>(
         impl.clock_.now() + impl.options_.execution_expiry);
-    std::vector<std::string> ids;
-    std::vector<std::future<es::AppendResult>> pending;
-    for (const auto& device : devices) {
-        es::ExecutionCreated created;
-        created.device_id = device;
-        created.action_id = runnable.action_id;
-        created.action_type = runnable.action_type;
-        created.desired_state = runnable.desired_state;
-        created.params = runnable.params;
-        created.timeout_seconds = runnable.timeout_seconds;
-        created.expires_at = expires;
-        ids.push_back(impl.ids_.next_string());
+    Changes changes;
+    changes.reserve(items.size());
+    for (const auto& item : items) {
+        const Runnable& runnable = item.runnable;
+        es::ExecutionCreated event;
+        event.device_id = item.device_id;
+        event.action_id = runnable.action_id;
+        event.action_type = runnable.action_type;
+        event.desired_state = runnable.desired_state;
+        event.params = runnable.params;
+        event.timeout_seconds =
+            runnable.timeout_seconds > 0 ? runnable.timeout_seconds : kDefaultTimeoutSeconds;
+        event.expires_at = expires;
+        created.ids.push_back(impl.ids_.next_string());
         // Signed per execution: agents verify "<Action.id>:<type>:<params>", and the gateway
         // sends the execution id as Action.id so that results name the execution.
-        created.params_canonical = boost::json::serialize(runnable.params);
-        created.signature = rpc::detail::base64_encode(impl.authority_.sign_action(
-            ids.back(), runnable.action_type, *created.params_canonical));
-        pending.push_back(impl.store_.append_async({std::string(es::kExecutionStream), ids.back()},
-                                                   es::ExpectedVersion::no_stream(),
-                                                   {es::NewEvent::of(created)}, call.actor()));
+        event.params_canonical = boost::json::serialize(runnable.params);
+        event.signature = rpc::detail::base64_encode(impl.authority_.sign_action(
+            created.ids.back(), runnable.action_type, *event.params_canonical));
+        changes.push_back({{std::string(es::kExecutionStream), created.ids.back()},
+                           es::ExpectedVersion::no_stream(),
+                           {es::NewEvent::of(event)}});
     }
-    for (auto& p : pending) {
-        p.get();
-    }
-    // Payloads stay far below NOTIFY's 8000-byte limit: at most 250 ids of 26 characters each.
-    db::with_actor(impl.pool_, db::Actor::system("dispatch"), [&](db::Transaction& tx) {
-        for (std::size_t i = 0; i < ids.size(); i += 250) {
-            std::string payload;
-            for (std::size_t j = i; j < std::min(ids.size(), i + 250); ++j) {
-                payload += (payload.empty() ? "" : ",") + ids[j];
-            }
-            tx.exec("SELECT pg_notify($1, $2)", {std::string(es::kDispatchChannel), payload});
+    created.last_position = impl.append_in(call, tx, changes, "execution already exists");
+    // NOTIFY inside the transaction is delivered at its commit and dropped on rollback, so a
+    // gateway never looks for an execution that does not exist. Ids only (26 characters):
+    // 250 of them and their commas stay below NOTIFY's 8000-byte payload limit.
+    constexpr std::size_t kIdsPerHint = 250;
+    for (std::size_t i = 0; i < created.ids.size(); i += kIdsPerHint) {
+        const auto last = std::min(created.ids.size(), i + kIdsPerHint);
+        std::string payload;
+        for (std::size_t j = i; j < last; ++j) {
+            payload += (payload.empty() ? "" : ",") + created.ids[j];
         }
-    });
-    return ids;
+        tx.exec("SELECT pg_notify($1, $2)", {std::string(es::kDispatchChannel), payload});
+    }
+    return created;
+}
+
+std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
+                                           const std::vector<DispatchItem>& items) {
+    auto created = impl.read(
+        call, [&](db::Transaction& tx) { return append_executions(impl, call, tx, items); });
+    if (created.last_position > 0) {
+        impl.store_.notify_appended(created.last_position);
+    }
+    return std::move(created.ids);
+}
+
+void load_executions(db::Transaction& tx, const std::vector<std::string>& ids,
+                     google::protobuf::RepeatedPtrField<pm::v1::ActionExecution>* out) {
+    if (ids.empty()) {
+        return;
+    }
+    auto rows = tx.exec("SELECT " + execution_columns() +
+                            " FROM executions_projection WHERE id = ANY ($1::text[]) "
+                            "ORDER BY array_position($1::text[], id)",
+                        {"{" + fmt::format("{}", fmt::join(ids, ",")) + "}"});
+    for (int i = 0; i < rows.rows(); ++i) {
+        read_execution(rows, i, out->Add());
+    }
 }
 
 void load_executions(ControlService::Impl& impl, const Call& call,
                      const std::vector<std::string>& ids,
                      google::protobuf::RepeatedPtrField<pm::v1::ActionExecution>* out) {
-    impl.read(call, [&](db::Transaction& tx) {
-        std::string array = "{";
-        for (const auto& id : ids) {
-            array += (array.size() > 1 ? "," : "") + id;
-        }
-        array += "}";
-        auto rows = tx.exec("SELECT " + execution_columns() +
-                                " FROM executions_projection WHERE id = ANY ($1::text[]) "
-                                "ORDER BY array_position($1::text[], id)",
-                            {array});
-        for (int i = 0; i < rows.rows(); ++i) {
-            read_execution(rows, i, out->Add());
-        }
-    });
+    impl.read(call, [&](db::Transaction& tx) { load_executions(tx, ids, out); });
 }
-
-}  // namespace
 
 pm::v1::DispatchActionResponse ControlService::Impl::dispatch_action(
     Call& call, const pm::v1::DispatchActionRequest& request) {
@@ -235,7 +248,7 @@ pm::v1::DispatchActionResponse ControlService::Impl::dispatch_action(
         fail(rpc::Code::not_found, "device not found");
     }
     const Runnable runnable = runnable_of(*this, call, request);
-    const auto ids = create_executions(*this, call, {request.device_id()}, runnable);
+    const auto ids = create_executions(*this, call, {{request.device_id(), runnable}});
     google::protobuf::RepeatedPtrField<pm::v1::ActionExecution> executions;
     load_executions(*this, call, ids, &executions);
     pm::v1::DispatchActionResponse response;
@@ -269,7 +282,12 @@ pm::v1::DispatchToMultipleResponse ControlService::Impl::dispatch_to_multiple(
                          missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")));
     }
     const Runnable runnable = runnable_of(*this, call, request);
-    const auto ids = create_executions(*this, call, devices, runnable);
+    std::vector<DispatchItem> items;
+    items.reserve(devices.size());
+    for (const auto& device : devices) {
+        items.push_back({device, runnable});
+    }
+    const auto ids = create_executions(*this, call, items);
     pm::v1::DispatchToMultipleResponse response;
     load_executions(*this, call, ids, response.mutable_executions());
     return response;

@@ -12,5 +12,6 @@ std::string_view migration_0003_row_level_security();
 std::string_view migration_0004_time_travel();
 std::string_view migration_0005_auth_sessions();
 std::string_view migration_0006_configuration_deletes();
+std::string_view migration_0007_query_labels();
 
 }  // namespace pm::db::detail

@@ -121,8 +121,11 @@ public:
     std::atomic<std::uint64_t> hints_{0};
 };
 
-/// Builds the ActionDispatch of an execution row (shared with SyncActions).
-pm::v1::Action action_of(const std::string& execution_id, int action_type, int desired_state,
+/// Builds the pm.v1.Action an agent receives. `id` becomes Action.id, the id the signature
+/// covers: the execution id for stream dispatches (so that results name the execution), the
+/// stored action id for SyncActions. `signature` (raw bytes) and `params_canonical` (the exact
+/// signed bytes) are sent only together.
+pm::v1::Action action_of(const std::string& id, int action_type, int desired_state,
                          int timeout_seconds, const std::string& params_json,
                          const std::optional<std::string>& signature,
                          const std::optional<std::string>& params_canonical);

@@ -63,13 +63,14 @@ std::vector<PendingExecution> read_pending(const db::Result& rows, UlidGenerator
 
 }  // namespace
 
-pm::v1::Action action_of(const std::string& execution_id, int action_type, int desired_state,
+pm::v1::Action action_of(const std::string& id, int action_type, int desired_state,
                          int timeout_seconds, const std::string& params_json,
                          const std::optional<std::string>& signature,
                          const std::optional<std::string>& params_canonical) {
     pm::v1::Action action;
-    // The execution id, so that the agent's ActionResult names the execution it completes.
-    action.mutable_id()->set_value(execution_id);
+    // For a dispatch, the execution id, so that the agent's ActionResult names the execution
+    // it completes.
+    action.mutable_id()->set_value(id);
     action.set_type(static_cast<pm::v1::ActionType>(action_type));
     action.set_desired_state(static_cast<pm::v1::DesiredState>(desired_state));
     action.set_timeout_seconds(timeout_seconds);

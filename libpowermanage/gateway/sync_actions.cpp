@@ -1,41 +1,48 @@
-// SyncActions: what a device should run, bound to the certificate's device. Until assignments
-// exist, that is what was dispatched to it and is still open, signed as when it was dispatched.
+// SyncActions: the device's resolved configuration (projection::resolve_device, the same
+// resolution the control plane's GetDeviceAssignments and DispatchAssignedActions use), bound
+// to the certificate's device (agent_service.cpp checks the binding before this runs). Each
+// action goes out under its stored id with the signature and canonical params its ActionSigned
+// recorded, so the agent verifies `<action id>:<type>:<base64(params_canonical)>` exactly as
+// for the reference, and with its schedule; executions dispatched on the stream are signed for
+// their own ids instead.
+#include <google/protobuf/util/json_util.h>
+
 #include <powermanage/db/transaction.hpp>
+#include <powermanage/projection/resolution.hpp>
 
 #include "gateway/agent_service_impl.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace pm::gateway {
 
 pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& device_id) {
     pm::v1::SyncActionsResponse response;
-    db::with_actor(pool_, db::Actor::device(device_id), [&](db::Transaction& tx) {
-        auto device = tx.exec(
-            "SELECT sync_interval_minutes FROM devices_projection WHERE id = $1 AND NOT is_deleted",
-            {device_id});
-        if (device.rows() == 0) {
+    // Read as the gateway: the device's identity was checked against its certificate, and the
+    // resolution needs actions, sets and groups that no device-scoped view shows.
+    db::with_actor(pool_, db::Actor::system("gateway"), [&](db::Transaction& tx) {
+        const auto configuration = projection::resolve_device(tx, device_id);
+        if (!configuration) {
             throw rpc::RpcError(rpc::Code::permission_denied,
-                                "unknown or deleted device " + device_id);
+                                "unknown or deleted device " + device_id +
+                                    "; register the agent again to obtain a new identity");
         }
-        response.set_sync_interval_minutes(static_cast<std::int32_t>(device.int64(0, 0)));
-        auto rows = tx.exec(
-            "SELECT id, action_type, desired_state, timeout_seconds, params::text, "
-            "translate(encode(signature, 'base64'), E'\\n', ''), params_canonical "
-            "FROM executions_projection "
-            "WHERE device_id = $1 AND status IN ('pending', 'dispatched') "
-            "AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at, id",
-            {device_id});
-        for (int i = 0; i < rows.rows(); ++i) {
-            std::optional<std::string> signature;
-            std::optional<std::string> canonical;
-            if (!rows.is_null(i, 5) && !rows.is_null(i, 6)) {
-                signature = rpc::detail::base64_decode(rows.text(i, 5)).value_or(std::string());
-                canonical = std::string(rows.text(i, 6));
+        response.set_sync_interval_minutes(configuration->sync_interval_minutes);
+        response.mutable_actions()->Reserve(static_cast<int>(configuration->actions.size()));
+        for (const auto& action : configuration->actions) {
+            auto* out = response.add_actions();
+            *out = action_of(action.action_id, action.action_type, action.desired_state,
+                             action.timeout_seconds, action.params_json, action.signature,
+                             action.params_canonical);
+            // The agent runs scheduled actions on its own between syncs. An empty object is
+            // how UpdateActionParams clears a schedule; one that no longer parses goes out
+            // without it rather than failing the device's whole sync.
+            if (action.schedule_json && !action.schedule_json->empty() &&
+                *action.schedule_json != "{}") {
+                pm::v1::ActionSchedule schedule;
+                if (google::protobuf::util::JsonStringToMessage(*action.schedule_json, &schedule)
+                        .ok()) {
+                    *out->mutable_schedule() = std::move(schedule);
+                }
             }
-            *response.add_actions() =
-                action_of(std::string(rows.text(i, 0)), static_cast<int>(rows.int64(i, 1)),
-                          static_cast<int>(rows.int64(i, 2)), static_cast<int>(rows.int64(i, 3)),
-                          std::string(rows.text(i, 4)), signature, canonical);
         }
     });
     return response;

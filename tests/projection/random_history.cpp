@@ -223,13 +223,24 @@ RandomHistory::Command RandomHistory::next() {
     if (kind == 7 || groups_.empty()) {
         if (groups_.empty() || chance(30)) {
             groups_.push_back(fresh_id());
-            return {
-                {"device_group", groups_.back()},
-                of(DeviceGroupCreated{
-                    .name = fmt::format("group {}", n), .description = "", .dynamic_query = ""})};
+            return {{"device_group", groups_.back()},
+                    of(DeviceGroupCreated{.name = fmt::format("group {}", n),
+                                          .description = "",
+                                          .is_dynamic = chance(40),
+                                          .dynamic_query = "labels[\"env\"] equals \"prod\""})};
         }
         const auto& g = pick(groups_);
-        switch (std::uniform_int_distribution<int>(0, 2)(random_)) {
+        switch (std::uniform_int_distribution<int>(0, 4)(random_)) {
+            case 3:
+                // Dynamic groups' memberships are events too: rebuilds must reproduce them.
+                return {{"device_group", g},
+                        of(DeviceGroupMembershipEvaluated{.added = {pick(devices_), pick(devices_)},
+                                                          .removed = {pick(devices_)}})};
+            case 4:
+                return {{"device_group", g},
+                        of(DeviceGroupQueryUpdated{
+                            .is_dynamic = chance(50),
+                            .dynamic_query = fmt::format("labels[\"n\"] equals \"{}\"", n)})};
             case 0:
                 return {{"device_group", g},
                         of(DeviceGroupMemberAdded{.device_id = pick(devices_)})};
