@@ -65,11 +65,21 @@ void read_assignment(const db::Result& rows, int row, int created_at_column,
                   std::stoll(std::string(rows.text(row, created_at_column))));
 }
 
+// A live assignment: not deleted, and its target device or group not deleted either (deleting a
+// target leaves its assignments in the projection, where they can never resolve; they are not
+// shown as live).
+constexpr const char* kLiveAssignment =
+    "NOT is_deleted AND CASE target_type "
+    "WHEN 'device' THEN EXISTS (SELECT 1 FROM devices_projection t "
+    "WHERE t.id = target_id AND NOT t.is_deleted) "
+    "ELSE EXISTS (SELECT 1 FROM device_groups_projection t "
+    "WHERE t.id = target_id AND NOT t.is_deleted) END";
+
 std::optional<pm::v1::Assignment> find_assignment(db::Transaction& tx, const std::string& id) {
-    auto rows = tx.exec(fmt::format("SELECT {}, {} FROM assignments_projection WHERE id = $1 AND "
-                                    "NOT is_deleted",
-                                    kAssignmentColumns, epoch_us("created_at")),
-                        {id});
+    auto rows =
+        tx.exec(fmt::format("SELECT {}, {} FROM assignments_projection WHERE id = $1 AND {}",
+                            kAssignmentColumns, epoch_us("created_at"), kLiveAssignment),
+                {id});
     if (rows.rows() == 0) {
         return std::nullopt;
     }
@@ -164,7 +174,7 @@ pm::v1::ListAssignmentsResponse Assignments::list_assignments(
     Call& call, const pm::v1::ListAssignmentsRequest& request) {
     const Page page = parse_page(request.page_size(), request.page_token());
     std::vector<db::Param> params;
-    std::string where = "NOT is_deleted";
+    std::string where = kLiveAssignment;
     const auto filter = [&](const char* column, const std::string& value) {
         if (!value.empty()) {
             params.emplace_back(value);

@@ -66,9 +66,7 @@ Response dispatch(ControlService::Impl& service, const Call& call, Collect&& col
         load_executions(tx, result.ids, response.mutable_executions());
         return result;
     });
-    if (created.last_position > 0) {
-        service.store_.notify_appended(created.last_position);
-    }
+    announce(service, created);
     return response;
 }
 
@@ -83,7 +81,8 @@ pm::v1::DispatchAssignedActionsResponse ConfiguredDispatch::dispatch_assigned_ac
     return dispatch<pm::v1::DispatchAssignedActionsResponse>(
         service_, call, [&](db::Transaction& tx) {
             require_device(tx, request.device_id());
-            const auto configuration = projection::resolve_device(tx, request.device_id());
+            const auto configuration = projection::resolve_device(
+                tx, request.device_id(), projection::ResolveParts::actions);
             if (!configuration) {
                 fail(rpc::Code::not_found, "device " + request.device_id() + " not found");
             }

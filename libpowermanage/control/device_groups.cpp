@@ -488,9 +488,7 @@ pm::v1::DispatchToGroupResponse DeviceGroups::dispatch_to_group(
         load_executions(tx, result.ids, response.mutable_executions());
         return result;
     });
-    if (created.last_position > 0) {
-        service_.store_.notify_appended(created.last_position);
-    }
+    announce(service_, created);
     return response;
 }
 

@@ -43,15 +43,18 @@ struct CreatedExecutions {
 
 /// Appends one execution per item in `tx` (which must not have written yet) acting for the
 /// caller, each signed for its own id (the gateway sends the execution id as Action.id, so
-/// the agent verifies `<execution id>:<type>:<base64(params_canonical)>`), and queues the
-/// gateways' wake-up hints, which PostgreSQL delivers only if `tx` commits (one NOTIFY per
-/// 250 ids: NOTIFY payloads are limited to 8000 bytes). Lets the caller check, create and
-/// read back in one transaction.
+/// the agent verifies `<execution id>:<type>:<base64(params_canonical)>`). Lets the caller
+/// check, create and read back in one transaction; call announce() after the commit.
 CreatedExecutions append_executions(ControlService::Impl& impl, const Call& call,
                                     db::Transaction& tx, const std::vector<DispatchItem>& items);
 
-/// append_executions() in a transaction of its own, then the event store's hint. Returns the
-/// execution ids in item order.
+/// Sends the gateways' wake-up hints for `created` (ids only, one NOTIFY per 250) and the event
+/// store's, after the commit and outside the appending transaction. Never throws: hints are
+/// only hints.
+void announce(ControlService::Impl& impl, const CreatedExecutions& created);
+
+/// append_executions() in a transaction of its own, then announce(). Returns the execution
+/// ids in item order.
 std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
                                            const std::vector<DispatchItem>& items);
 

@@ -193,28 +193,40 @@ CreatedExecutions append_executions(ControlService::Impl& impl, const Call& call
                            {es::NewEvent::of(event)}});
     }
     created.last_position = impl.append_in(call, tx, changes, "execution already exists");
-    // NOTIFY inside the transaction is delivered at its commit and dropped on rollback, so a
-    // gateway never looks for an execution that does not exist. Ids only (26 characters):
-    // 250 of them and their commas stay below NOTIFY's 8000-byte payload limit.
-    constexpr std::size_t kIdsPerHint = 250;
-    for (std::size_t i = 0; i < created.ids.size(); i += kIdsPerHint) {
-        const auto last = std::min(created.ids.size(), i + kIdsPerHint);
-        std::string payload;
-        for (std::size_t j = i; j < last; ++j) {
-            payload += (payload.empty() ? "" : ",") + created.ids[j];
-        }
-        tx.exec("SELECT pg_notify($1, $2)", {std::string(es::kDispatchChannel), payload});
-    }
     return created;
+}
+
+void announce(ControlService::Impl& impl, const CreatedExecutions& created) {
+    if (created.ids.empty()) {
+        return;
+    }
+    // After the commit, from a transaction of its own: a NOTIFY inside the appending
+    // transaction would hold PostgreSQL's cluster-wide notify lock through the commit's fsync
+    // (design brief, decision 2). Ids only (26 characters): 250 of them and their commas stay
+    // below NOTIFY's 8000-byte payload limit. Only a hint: a gateway also reads pending
+    // executions when an agent connects, after its LISTEN connection returns, and on a timer.
+    constexpr std::size_t kIdsPerHint = 250;
+    try {
+        auto conn = impl.pool_.acquire();
+        for (std::size_t i = 0; i < created.ids.size(); i += kIdsPerHint) {
+            const auto last = std::min(created.ids.size(), i + kIdsPerHint);
+            std::string payload;
+            for (std::size_t j = i; j < last; ++j) {
+                payload += (payload.empty() ? "" : ",") + created.ids[j];
+            }
+            conn->exec("SELECT pg_notify($1, $2)", {std::string(es::kDispatchChannel), payload});
+        }
+    } catch (const std::exception&) {
+        // The executions are stored: the gateways' sweep delivers them without the hint.
+    }
+    impl.store_.notify_appended(created.last_position);
 }
 
 std::vector<std::string> create_executions(ControlService::Impl& impl, const Call& call,
                                            const std::vector<DispatchItem>& items) {
     auto created = impl.read(
         call, [&](db::Transaction& tx) { return append_executions(impl, call, tx, items); });
-    if (created.last_position > 0) {
-        impl.store_.notify_appended(created.last_position);
-    }
+    announce(impl, created);
     return std::move(created.ids);
 }
 

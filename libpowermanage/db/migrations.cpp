@@ -1,5 +1,6 @@
 #include <array>
 #include <cstdint>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -23,13 +24,63 @@ std::string checksum(std::string_view sql) {
     return fmt::format("{:016x}", hash);
 }
 
-void ensure_table(Connection& conn) {
+// Checksums that an applied migration may carry besides its current one: 0002 as first
+// released, before its projector functions moved to libpowermanage/db/projectors/ (the
+// projectors re-applied by migrate() replace them, so a database migrated with either text
+// ends with the same functions).
+struct SupersededChecksum {
+    int version;
+    std::string_view checksum;
+};
+constexpr SupersededChecksum kSuperseded[] = {{2, "4b472358daa3b503"}};
+
+bool known_checksum(const Migration& m, const std::string& applied) {
+    if (checksum(m.sql) == applied) {
+        return true;
+    }
+    for (const auto& s : kSuperseded) {
+        if (s.version == m.version && s.checksum == applied) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void ensure_tables(Connection& conn) {
     conn.exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version integer PRIMARY KEY,"
         " name text NOT NULL,"
         " checksum text NOT NULL,"
         " applied_at timestamptz NOT NULL DEFAULT now())");
+    conn.exec(
+        "CREATE TABLE IF NOT EXISTS schema_projectors ("
+        " name text PRIMARY KEY,"
+        " checksum text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
+}
+
+// The projectors whose recorded text differs from ours (or that were never applied).
+std::vector<const Projector*> stale_projectors(Connection& conn,
+                                               std::span<const Projector> projectors) {
+    std::vector<const Projector*> stale;
+    if (projectors.empty()) {
+        return stale;
+    }
+    std::map<std::string, std::string, std::less<>> recorded;
+    if (conn.exec("SELECT to_regclass('schema_projectors') IS NOT NULL").boolean(0, 0)) {
+        const auto rows = conn.exec("SELECT name, checksum FROM schema_projectors");
+        for (int i = 0; i < rows.rows(); ++i) {
+            recorded.emplace(std::string(rows.text(i, 0)), std::string(rows.text(i, 1)));
+        }
+    }
+    for (const auto& p : projectors) {
+        auto it = recorded.find(p.name);
+        if (it == recorded.end() || it->second != checksum(p.sql)) {
+            stale.push_back(&p);
+        }
+    }
+    return stale;
 }
 
 struct Applied {
@@ -68,7 +119,7 @@ void check_applied(const std::vector<Applied>& applied, std::span<const Migratio
                 a.version, a.name, latest(migrations)));
         }
         const auto& known = migrations[static_cast<std::size_t>(a.version - 1)];
-        if (checksum(known.sql) != a.checksum) {
+        if (!known_checksum(known, a.checksum)) {
             throw SchemaTooNewError(fmt::format(
                 "migration {} ({}) in the database differs from the one in this binary; a "
                 "migration must never change once applied: restore it and add a new migration",
@@ -92,13 +143,32 @@ std::span<const Migration> builtin_migrations() {
     return migrations;
 }
 
+std::span<const Projector> builtin_projectors() {
+    // Applied in this order; PL/pgSQL resolves the functions it calls when it runs, so the
+    // order only matters for readers.
+    static const std::array projectors = {
+        Projector{"user", detail::projector_user()},
+        Projector{"token", detail::projector_token()},
+        Projector{"device", detail::projector_device()},
+        Projector{"action", detail::projector_action()},
+        Projector{"action_set", detail::projector_action_set()},
+        Projector{"definition", detail::projector_definition()},
+        Projector{"device_group", detail::projector_device_group()},
+        Projector{"assignment", detail::projector_assignment()},
+        Projector{"execution", detail::projector_execution()},
+        Projector{"user_selection", detail::projector_user_selection()},
+    };
+    return projectors;
+}
+
 int schema_version(Connection& conn) {
     const auto applied = applied_migrations(conn);
     return applied.empty() ? 0 : applied.back().version;
 }
 
 MigrationReport migrate(Connection& conn, std::span<const Migration> migrations,
-                        const std::function<void(const Migration&)>& progress) {
+                        const std::function<void(const Migration&)>& progress,
+                        std::span<const Projector> projectors) {
     for (std::size_t i = 0; i < migrations.size(); ++i) {
         if (migrations[i].version != static_cast<int>(i + 1)) {
             throw std::logic_error("migrations must be numbered 1, 2, 3, ... without gaps");
@@ -107,7 +177,7 @@ MigrationReport migrate(Connection& conn, std::span<const Migration> migrations,
     conn.exec(fmt::format("SELECT pg_advisory_lock({})", kMigrationLock));
     MigrationReport report;
     try {
-        ensure_table(conn);
+        ensure_tables(conn);
         const auto applied = applied_migrations(conn);
         check_applied(applied, migrations);
         report.from_version = applied.empty() ? 0 : applied.back().version;
@@ -134,6 +204,36 @@ MigrationReport migrate(Connection& conn, std::span<const Migration> migrations,
             report.applied.push_back(m.version);
             report.to_version = m.version;
         }
+        // All projectors change together: a batch of events never meets half an upgrade.
+        const auto stale = stale_projectors(conn, projectors);
+        if (!stale.empty()) {
+            conn.exec("BEGIN");
+            std::string_view current = "the projectors (commit)";
+            try {
+                for (const Projector* p : stale) {
+                    current = p->name;
+                    conn.exec(std::string(p->sql));
+                    conn.exec(
+                        "INSERT INTO schema_projectors (name, checksum) VALUES ($1, $2) "
+                        "ON CONFLICT (name) DO UPDATE SET checksum = excluded.checksum, "
+                        "applied_at = now()",
+                        {std::string(p->name), checksum(p->sql)});
+                    report.projectors.emplace_back(p->name);
+                }
+                current = "the projectors (commit)";
+                conn.exec("COMMIT");
+            } catch (const DatabaseError& e) {
+                if (conn.is_open()) {
+                    conn.exec("ROLLBACK");
+                }
+                report.projectors.clear();
+                throw DatabaseError(
+                    fmt::format("applying the projector of {} failed and every projector "
+                                "change was rolled back: {}",
+                                current, e.what()),
+                    e.sqlstate(), e.constraint());
+            }
+        }
     } catch (...) {
         if (conn.is_open()) {
             conn.exec(fmt::format("SELECT pg_advisory_unlock({})", kMigrationLock));
@@ -144,7 +244,8 @@ MigrationReport migrate(Connection& conn, std::span<const Migration> migrations,
     return report;
 }
 
-void require_current_schema(Connection& conn, std::span<const Migration> migrations) {
+void require_current_schema(Connection& conn, std::span<const Migration> migrations,
+                            std::span<const Projector> projectors) {
     const auto applied = applied_migrations(conn);
     check_applied(applied, migrations);
     const int version = applied.empty() ? 0 : applied.back().version;
@@ -153,6 +254,13 @@ void require_current_schema(Connection& conn, std::span<const Migration> migrati
             "the database schema is at version {}, this binary needs version {}; apply the "
             "migrations first: pm-admin migrate --database-url URL",
             version, latest(migrations)));
+    }
+    const auto stale = stale_projectors(conn, projectors);
+    if (!stale.empty()) {
+        throw SchemaTooOldError(fmt::format(
+            "the database runs another version of the {} projector than this binary; apply "
+            "this binary's projectors first: pm-admin migrate --database-url URL",
+            stale.front()->name));
     }
 }
 

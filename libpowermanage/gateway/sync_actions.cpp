@@ -19,7 +19,8 @@ pm::v1::SyncActionsResponse AgentService::Impl::sync_actions(const std::string& 
     // Read as the gateway: the device's identity was checked against its certificate, and the
     // resolution needs actions, sets and groups that no device-scoped view shows.
     db::with_actor(pool_, db::Actor::system("gateway"), [&](db::Transaction& tx) {
-        const auto configuration = projection::resolve_device(tx, device_id);
+        const auto configuration =
+            projection::resolve_device(tx, device_id, projection::ResolveParts::actions);
         if (!configuration) {
             throw rpc::RpcError(rpc::Code::permission_denied,
                                 "unknown or deleted device " + device_id +

@@ -137,11 +137,13 @@ std::string array_literal(const std::vector<std::string_view>& values) {
 
 }  // namespace
 
-std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id) {
+std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id,
+                                                  ResolveParts parts) {
     const std::vector<db::Param> params{std::string(device_id)};
-    // The device, its effective sync interval (its own if set, else its groups' smallest
-    // non-zero one, else 0: the agent's default), and whether the actor may see everything.
-    auto device = tx.exec(
+    // The device, its effective sync interval (its groups' smallest non-zero one, which the
+    // contract says overrides the device's own; else its own; else 0: the agent's default),
+    // and whether the actor may see everything.
+    auto device = tx.exec_prepared(
         "SELECT d.sync_interval_minutes, "
         "(SELECT min(g.sync_interval_minutes) FROM device_group_members_projection m "
         " JOIN device_groups_projection g ON g.id = m.group_id AND NOT g.is_deleted "
@@ -160,14 +162,12 @@ std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::stri
             "caller, then read with db::Actor::system(...)");
     }
     DeviceConfiguration config;
-    config.sync_interval_minutes = to_int32(device.text(0, 0));
-    if (config.sync_interval_minutes <= 0 && !device.is_null(0, 1)) {
-        config.sync_interval_minutes = to_int32(device.text(0, 1));
-    }
+    config.sync_interval_minutes =
+        device.is_null(0, 1) ? to_int32(device.text(0, 0)) : to_int32(device.text(0, 1));
 
     // Effective actions: absent beats present (max over DesiredState numbers); each placed at
     // its first contributing occurrence.
-    auto actions = tx.exec(fmt::format(R"SQL(
+    auto actions = tx.exec_prepared(fmt::format(R"SQL(
 WITH {}, {}, {},
 merged AS (SELECT action_id, max(state) AS state FROM paths GROUP BY action_id),
 firsts AS (
@@ -180,8 +180,8 @@ FROM firsts f
 JOIN merged mg ON mg.action_id = f.action_id
 JOIN actions_projection a ON a.id = f.action_id AND NOT a.is_deleted
 ORDER BY f.sort_order, f.created_at, f.assignment_id, f.d_order, f.s_order, a.id)SQL",
-                                       kReach, kContribution, kPaths, kActionColumns),
-                           params);
+                                                kReach, kContribution, kPaths, kActionColumns),
+                                    params);
     config.actions.reserve(static_cast<std::size_t>(actions.rows()));
     for (int i = 0; i < actions.rows(); ++i) {
         ResolvedAction a = read_action(actions, i, 1);
@@ -189,8 +189,11 @@ ORDER BY f.sort_order, f.created_at, f.assignment_id, f.d_order, f.s_order, a.id
         config.actions.push_back(std::move(a));
     }
 
+    if (parts == ResolveParts::actions) {
+        return config;
+    }
     // Every live item assigned to the device, in assignment order.
-    auto items = tx.exec(fmt::format(R"SQL(
+    auto items = tx.exec_prepared(fmt::format(R"SQL(
 WITH {},
 items AS (
     SELECT r.source_type, r.source_id,
@@ -215,8 +218,8 @@ LEFT JOIN user_selections_projection s
   ON s.device_id = $1 AND s.source_type = i.source_type AND s.source_id = i.source_id
 WHERE coalesce(ac.id, st.id, df.id) IS NOT NULL
 ORDER BY i.sort_order, i.created_at, i.first_id)SQL",
-                                     kReach),
-                         params);
+                                              kReach),
+                                  params);
     config.items.reserve(static_cast<std::size_t>(items.rows()));
     for (int i = 0; i < items.rows(); ++i) {
         ResolvedItem item;
@@ -247,7 +250,7 @@ std::vector<std::vector<ResolvedAction>> item_actions(db::Transaction& tx,
         types.push_back(item.source_type);
         ids.push_back(item.source_id);
     }
-    auto rows = tx.exec(fmt::format(R"SQL(
+    auto rows = tx.exec_prepared(fmt::format(R"SQL(
 WITH wanted AS (
     SELECT w.source_type, w.source_id, w.n
     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(source_type, source_id, n)
@@ -277,8 +280,8 @@ firsts AS (
 SELECT f.n, {}
 FROM firsts f JOIN actions_projection a ON a.id = f.action_id AND NOT a.is_deleted
 ORDER BY f.n, f.d_order, f.s_order, a.id)SQL",
-                                    kActionColumns),
-                        {array_literal(types), array_literal(ids)});
+                                             kActionColumns),
+                                 {array_literal(types), array_literal(ids)});
     for (int i = 0; i < rows.rows(); ++i) {
         const auto n = static_cast<std::size_t>(std::stoll(std::string(rows.text(i, 0))));
         out.at(n - 1).push_back(read_action(rows, i, 1));

@@ -68,6 +68,16 @@ TEST_F(GroupMembershipTest, OneReplicaActsAndTheOtherTakesOver) {
     eventstore::EventStore store(pool);
     control::GroupMembershipOptions options;
     options.lock_retry = 100ms;
+    // The host's maintainer takes the lock from its own thread: wait until it holds it, or the
+    // standby could win the race and the roles would be the other way round.
+    ASSERT_TRUE(eventually(
+        [&] {
+            return sql("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                       "WHERE l.locktype = 'advisory' AND l.granted "
+                       "AND d.datname = current_database()")
+                       .int64(0, 0) == 1;
+        },
+        15000ms));
     control::GroupMembership standby(pool, store, database_url(), logger, options);
     standby.start();
     // The host's maintainer holds the lock: the standby says so and waits.
@@ -100,7 +110,7 @@ TEST_F(GroupMembershipTest, OneReplicaActsAndTheOtherTakesOver) {
                    {group, device})
             .int64(0, 0);
     };
-    EXPECT_TRUE(eventually([&] { return members() == 1; }, 1000ms));
+    EXPECT_TRUE(eventually([&] { return members() == 1; }, 15000ms));
     EXPECT_GE(standby.batches(), 1u);
     standby.stop();
 }

@@ -36,6 +36,46 @@ TEST_F(Migrations, AppliesEveryMigrationOnceInOrder) {
               static_cast<std::int64_t>(all.size()));
 }
 
+TEST_F(Migrations, ProjectorsAreAppliedOnceAndAgainWhenTheirTextChanges) {
+    Connection conn(database_url());
+    const auto first = pm::db::migrate(conn);
+    EXPECT_EQ(first.projectors.size(), pm::db::builtin_projectors().size());
+    EXPECT_EQ(
+        conn.exec("SELECT count(*) FROM pg_proc WHERE proname = 'pm_project_action'").int64(0, 0),
+        1);
+    EXPECT_TRUE(pm::db::migrate(conn).projectors.empty());
+
+    // A database that runs an older text of one projector (as after upgrading the binary).
+    conn.exec("UPDATE schema_projectors SET checksum = 'older' WHERE name = 'action'");
+    conn.exec(
+        "CREATE OR REPLACE FUNCTION pm_project_action(e events) RETURNS void LANGUAGE plpgsql "
+        "AS $$ BEGIN END; $$");
+    try {
+        pm::db::require_current_schema(conn);
+        FAIL() << "a stale projector passed as current";
+    } catch (const pm::db::SchemaTooOldError& e) {
+        EXPECT_NE(std::string(e.what()).find("action"), std::string::npos) << e.what();
+    }
+    const auto again = pm::db::migrate(conn);
+    EXPECT_EQ(again.projectors, std::vector<std::string>{"action"});
+    EXPECT_NE(conn.exec("SELECT prosrc FROM pg_proc WHERE proname = 'pm_project_action'")
+                  .text(0, 0)
+                  .find("ActionCreated"),
+              std::string_view::npos);
+    EXPECT_NO_THROW(pm::db::require_current_schema(conn));
+}
+
+TEST_F(Migrations, ADatabaseMigratedWithTheFirstReleasedProjectionsIsAccepted) {
+    Connection conn(database_url());
+    pm::db::migrate(conn);
+    // 0002 as first released still held the projector functions.
+    conn.exec("UPDATE schema_migrations SET checksum = '4b472358daa3b503' WHERE version = 2");
+    EXPECT_NO_THROW(pm::db::migrate(conn));
+    EXPECT_NO_THROW(pm::db::require_current_schema(conn));
+    conn.exec("UPDATE schema_migrations SET checksum = '4b472358daa3b504' WHERE version = 2");
+    EXPECT_THROW(pm::db::migrate(conn), pm::db::SchemaTooNewError);
+}
+
 TEST_F(Migrations, RefusesASchemaNewerThanTheBinary) {
     Connection conn(database_url());
     pm::db::migrate(conn);
@@ -74,12 +114,12 @@ TEST_F(Migrations, AFailingMigrationRollsBackAndKeepsEarlierOnes) {
         {1, "ok", "CREATE TABLE first_step (x int)"},
         {2, "broken", "CREATE TABLE second_step (x int); SELECT no_such_function()"},
     };
-    EXPECT_THROW(pm::db::migrate(conn, steps), pm::db::DatabaseError);
+    EXPECT_THROW(pm::db::migrate(conn, steps, {}, {}), pm::db::DatabaseError);
     EXPECT_EQ(pm::db::schema_version(conn), 1);
     EXPECT_EQ(conn.exec("SELECT to_regclass('second_step') IS NULL").boolean(0, 0), true);
     // The lock was released: a fixed migration goes through.
     const pm::db::Migration fixed[] = {steps[0], {2, "broken", "CREATE TABLE second_step (x int)"}};
-    EXPECT_EQ(pm::db::migrate(conn, fixed).applied, std::vector<int>{2});
+    EXPECT_EQ(pm::db::migrate(conn, fixed, {}, {}).applied, std::vector<int>{2});
 }
 
 TEST_F(Migrations, TwoProcessesMigratingAtOnceApplyEachMigrationOnce) {

@@ -320,14 +320,16 @@ TEST_F(Resolution, ModeChangeApplies) {
     EXPECT_EQ(states(d), std::vector<std::string>{at(a, kDesiredAbsent)});
 }
 
-TEST_F(Resolution, SyncIntervalIsTheDevicesElseTheSmallestOfItsGroups) {
+// The contract: a group's non-zero interval "overrides device-level setting"; with several
+// groups the smallest wins (the device syncs often enough for every group).
+TEST_F(Resolution, SyncIntervalIsTheSmallestOfItsGroupsElseTheDevices) {
     const auto d = device();
+    append(d, DeviceSyncIntervalSet{45});
+    EXPECT_EQ(resolve(d)->sync_interval_minutes, 45);
     group({d}, 30);
     group({d}, 15);
     group({d}, 0);
     EXPECT_EQ(resolve(d)->sync_interval_minutes, 15);
-    append(d, DeviceSyncIntervalSet{45});
-    EXPECT_EQ(resolve(d)->sync_interval_minutes, 45);
     EXPECT_EQ(resolve(device())->sync_interval_minutes, 0);
 }
 

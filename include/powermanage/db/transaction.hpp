@@ -51,6 +51,10 @@ public:
     Result exec(const std::string& sql, const std::vector<Param>& params) {
         return conn_.exec(sql, params);
     }
+    /// Runs one statement prepared once per connection (Connection::exec_prepared).
+    Result exec_prepared(const std::string& sql, const std::vector<Param>& params) {
+        return conn_.exec_prepared(sql, params);
+    }
     /// Commits. Throws DatabaseError if the commit fails (the transaction is then gone).
     void commit();
     /// The connection.

@@ -64,19 +64,26 @@ struct ResolvedItem {
 struct DeviceConfiguration {
     std::vector<ResolvedAction> actions;  ///< effective actions in order (PRESENT or ABSENT)
     std::vector<ResolvedItem> items;      ///< every live item assigned to the device
-    /// Effective sync interval: the device's own if set, else the smallest non-zero interval of
-    /// its groups, else 0 (the agent's default).
+    /// Effective sync interval: the smallest non-zero interval of the device's groups (a group's
+    /// interval overrides the device's, as the contract says), else the device's own, else 0
+    /// (the agent's default).
     std::int32_t sync_interval_minutes = 0;
 };
 
-/// Resolves `device_id`'s configuration in `tx` with three set-based statements. The
+/// What resolve_device() reads: everything, or only the device's effective actions and sync
+/// interval (what an agent's SyncActions and a dispatch need; `items` stays empty).
+enum class ResolveParts { everything, actions };
+
+/// Resolves `device_id`'s configuration in `tx` with three set-based statements (two for
+/// ResolveParts::actions), each prepared once per connection. The
 /// transaction must act as the system or an admin: row-level security hides assignments from
 /// users and groups from devices, so a user or device actor would get an incomplete answer:
 /// for such an actor it throws std::logic_error instead. Callers authorize first (the control
 /// plane's policy, the gateway's mTLS identity), then read with
 /// db::with_actor(pool, db::Actor::system("resolution"), ...). Returns nullopt if the device
 /// does not exist or is deleted (or is invisible to the actor).
-std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id);
+std::optional<DeviceConfiguration> resolve_device(db::Transaction& tx, std::string_view device_id,
+                                                  ResolveParts parts = ResolveParts::everything);
 
 /// The actions each item holds, in the item's own order (definition member order, then set
 /// member order, then id), for previews such as ListAvailableActions; each with desired state

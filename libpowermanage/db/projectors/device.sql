@@ -1,0 +1,127 @@
+-- The projector of `device` streams: what each of its events does to the projection tables
+-- (docs/events.md). Applied by db::migrate after the versioned migrations, again whenever
+-- this file changes (CREATE OR REPLACE), so this file is the one place where the current
+-- projector lives; the tables stay in libpowermanage/db/migrations.
+
+CREATE OR REPLACE FUNCTION pm_project_device(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_groups text[];
+BEGIN
+    CASE e.event_type
+    WHEN 'DeviceHeartbeat', 'DeviceConnected' THEN
+        -- An empty agent version or host name carries no information: keep the old one. Both
+        -- are optional in a heartbeat but required in DeviceConnected: a missing one fails.
+        IF e.event_type = 'DeviceConnected' THEN
+            PERFORM pm_required(e.data, 'agent_version'), pm_required(e.data, 'hostname');
+        END IF;
+        UPDATE devices_projection
+        SET last_seen_at = greatest(last_seen_at, e.occurred_at),
+            agent_version = coalesce(nullif(e.data ->> 'agent_version', ''), agent_version),
+            hostname = coalesce(nullif(e.data ->> 'hostname', ''), hostname),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceLabelSet' THEN
+        UPDATE devices_projection
+        SET labels = labels || jsonb_build_object(pm_required(e.data, 'key'),
+                                                  pm_required(e.data, 'value')),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceDisconnected' THEN
+        UPDATE devices_projection
+        SET last_seen_at = greatest(last_seen_at, e.occurred_at), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceRegistered' THEN
+        INSERT INTO device_certificates_projection
+            (serial, device_id, fingerprint, not_after, issued_at, projection_version)
+        VALUES (pm_required(e.data, 'cert_serial'), e.stream_id,
+                pm_required(e.data, 'cert_fingerprint'),
+                (e.data ->> 'cert_not_after')::timestamptz, e.occurred_at, e.position)
+        ON CONFLICT (serial) DO NOTHING;
+        -- Upsert: registering an existing id again replaces the certificate and makes the
+        -- device live; labels are merged; the assignment changes only when given.
+        INSERT INTO devices_projection AS d
+            (id, hostname, agent_version, cert_fingerprint, cert_serial, cert_not_after,
+             registered_at, last_seen_at, registration_token_id, labels, assigned_user_id,
+             projection_version)
+        VALUES (e.stream_id, e.data ->> 'hostname', e.data ->> 'agent_version',
+                e.data ->> 'cert_fingerprint', e.data ->> 'cert_serial',
+                (e.data ->> 'cert_not_after')::timestamptz, e.occurred_at, e.occurred_at,
+                e.data ->> 'registration_token_id',
+                coalesce(nullif(e.data -> 'labels', 'null'), '{}'),
+                e.data ->> 'assigned_user_id', e.position)
+        ON CONFLICT (id) DO UPDATE
+        SET hostname = excluded.hostname,
+            agent_version = excluded.agent_version,
+            cert_fingerprint = excluded.cert_fingerprint,
+            cert_serial = excluded.cert_serial,
+            cert_not_after = excluded.cert_not_after,
+            cert_revoked = false,
+            registered_at = excluded.registered_at,
+            last_seen_at = greatest(d.last_seen_at, excluded.last_seen_at),
+            registration_token_id = excluded.registration_token_id,
+            labels = d.labels || excluded.labels,
+            assigned_user_id = coalesce(excluded.assigned_user_id, d.assigned_user_id),
+            is_deleted = false,
+            projection_version = excluded.projection_version
+        WHERE d.projection_version < excluded.projection_version;
+        RETURN;
+    WHEN 'DeviceLabelRemoved' THEN
+        UPDATE devices_projection
+        SET labels = labels - pm_required(e.data, 'key'), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceAssigned' THEN
+        UPDATE devices_projection
+        SET assigned_user_id = pm_required(e.data, 'user_id'), projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceUnassigned' THEN
+        UPDATE devices_projection SET assigned_user_id = NULL, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceSyncIntervalSet' THEN
+        UPDATE devices_projection
+        SET sync_interval_minutes = (e.data ->> 'sync_interval_minutes')::integer,
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceCertificateRevoked' THEN
+        UPDATE device_certificates_projection
+        SET revoked_at = coalesce(revoked_at, e.occurred_at),
+            revoke_reason = coalesce(revoke_reason, e.data ->> 'reason'),
+            projection_version = e.position
+        WHERE serial = pm_required(e.data, 'serial') AND device_id = e.stream_id
+          AND projection_version < e.position;
+        UPDATE devices_projection
+        SET cert_revoked = cert_revoked OR cert_serial = pm_required(e.data, 'serial'),
+            projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+    WHEN 'DeviceDeleted' THEN
+        UPDATE devices_projection SET is_deleted = true, projection_version = e.position
+        WHERE id = e.stream_id AND projection_version < e.position;
+        IF NOT FOUND THEN
+            PERFORM pm_require_row(e, 'devices_projection');
+            RETURN;
+        END IF;
+        -- Leave every group. Lock the groups first, in id order, as the group projector does
+        -- (parent before members), then delete, then recount in a new statement so the count
+        -- sees membership changes that concurrent appends committed while we waited.
+        PERFORM 1 FROM device_groups_projection
+        WHERE id IN (SELECT group_id FROM device_group_members_projection WHERE device_id = e.stream_id)
+        ORDER BY id FOR UPDATE;
+        WITH gone AS (
+            DELETE FROM device_group_members_projection WHERE device_id = e.stream_id
+            RETURNING group_id)
+        SELECT array_agg(DISTINCT group_id ORDER BY group_id) INTO v_groups FROM gone;
+        IF v_groups IS NOT NULL THEN
+            PERFORM 1 FROM device_groups_projection WHERE id = ANY (v_groups) ORDER BY id FOR UPDATE;
+            UPDATE device_groups_projection g
+            SET member_count = (SELECT count(*) FROM device_group_members_projection m
+                                WHERE m.group_id = g.id)
+            WHERE g.id = ANY (v_groups);
+        END IF;
+        RETURN;
+    ELSE
+        RETURN;  -- SecurityAlert (an audit record) and unknown types
+    END CASE;
+    IF NOT FOUND THEN
+        PERFORM pm_require_row(e, 'devices_projection');
+    END IF;
+END;
+$$;
