@@ -85,6 +85,17 @@ TEST_F(AssignmentProjector, AssignmentCreatedWithANullSortOrderSortsAtZero) {
     EXPECT_EQ(assignment_row(id), (Row{"action", "act-1", "device", "dev-1", "1", "0", "f"}));
 }
 
+// A CreateAssignment that raced the delete of its source, and lost in position order.
+TEST_F(AssignmentProjector, AnAssignmentOfASourceDeletedEarlierInTheLogIsRecordedAsDeleted) {
+    append("act-gone", ActionCreated{.name = "gone", .action_type = 1, .timeout_seconds = 60},
+           Actor::admin("admin-1"));
+    append("act-gone", ActionDeleted{}, Actor::admin("admin-1"));
+    const auto id = create(assignment("act-gone"));
+    EXPECT_EQ(assignment_row(id).back(), "t");
+    // A live source, and a source with no row at all (references are not checked), are live.
+    EXPECT_EQ(assignment_row(create(assignment("act-never-seen", "dev-2"))).back(), "f");
+}
+
 TEST_F(AssignmentProjector, AssignmentModeChangedSetsTheModeOnly) {
     const auto id = create();
     const auto position = append(id, AssignmentModeChanged{.mode = 0});
