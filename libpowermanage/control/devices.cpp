@@ -7,6 +7,7 @@
 #include <powermanage/common/time.hpp>
 #include <powermanage/eventstore/events.hpp>
 
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 
@@ -22,10 +23,10 @@ es::StreamId device_stream(const std::string& id) {
 
 }  // namespace
 
-pm::v1::ListDevicesResponse ControlService::Impl::list_devices(
-    Call& call, const pm::v1::ListDevicesRequest& request) {
+pm::v1::ListDevicesResponse Devices::list_devices(Call& call,
+                                                  const pm::v1::ListDevicesRequest& request) {
     const Page page = parse_page(request.page_size(), request.page_token());
-    const auto now = clock_.now();
+    const auto now = service_.clock_.now();
     std::vector<db::Param> params;
     std::string where = "NOT is_deleted";
     auto param = [&](std::string value) {
@@ -49,7 +50,7 @@ pm::v1::ListDevicesResponse ControlService::Impl::list_devices(
         where += " AND labels @> " + param(boost::json::serialize(labels)) + "::jsonb";
     }
     pm::v1::ListDevicesResponse response;
-    read(call, [&](db::Transaction& tx) {
+    service_.read(call, [&](db::Transaction& tx) {
         auto total = tx.exec("SELECT count(*) FROM devices_projection WHERE " + where, params);
         const std::string limit = param(std::to_string(page.limit));
         const std::string offset = param(std::to_string(page.offset));
@@ -67,10 +68,10 @@ pm::v1::ListDevicesResponse ControlService::Impl::list_devices(
     return response;
 }
 
-pm::v1::GetDeviceResponse ControlService::Impl::get_device(
-    Call& call, const pm::v1::GetDeviceRequest& request) {
-    auto device = read(
-        call, [&](db::Transaction& tx) { return find_device(tx, request.id(), clock_.now()); });
+pm::v1::GetDeviceResponse Devices::get_device(Call& call, const pm::v1::GetDeviceRequest& request) {
+    auto device = service_.read(call, [&](db::Transaction& tx) {
+        return find_device(tx, request.id(), service_.clock_.now());
+    });
     if (!device) {
         fail(rpc::Code::not_found, "device not found");
     }
@@ -98,61 +99,61 @@ pm::v1::Device update_device(ControlService::Impl& impl, Call& call, const std::
 
 }  // namespace
 
-pm::v1::UpdateDeviceResponse ControlService::Impl::set_device_label(
+pm::v1::UpdateDeviceResponse Devices::set_device_label(
     Call& call, const pm::v1::SetDeviceLabelRequest& request) {
     pm::v1::UpdateDeviceResponse response;
     *response.mutable_device() =
-        update_device(*this, call, request.id(),
+        update_device(service_, call, request.id(),
                       {es::NewEvent::of(es::DeviceLabelSet{request.key(), request.value()})});
     return response;
 }
 
-pm::v1::UpdateDeviceResponse ControlService::Impl::remove_device_label(
+pm::v1::UpdateDeviceResponse Devices::remove_device_label(
     Call& call, const pm::v1::RemoveDeviceLabelRequest& request) {
     pm::v1::UpdateDeviceResponse response;
     *response.mutable_device() = update_device(
-        *this, call, request.id(), {es::NewEvent::of(es::DeviceLabelRemoved{request.key()})});
+        service_, call, request.id(), {es::NewEvent::of(es::DeviceLabelRemoved{request.key()})});
     return response;
 }
 
-pm::v1::AssignDeviceResponse ControlService::Impl::assign_device(
-    Call& call, const pm::v1::AssignDeviceRequest& request) {
-    const bool user_exists = read(
+pm::v1::AssignDeviceResponse Devices::assign_device(Call& call,
+                                                    const pm::v1::AssignDeviceRequest& request) {
+    const bool user_exists = service_.read(
         call, [&](db::Transaction& tx) { return find_user(tx, request.user_id()).has_value(); });
     if (!user_exists) {
         fail(rpc::Code::not_found, "user not found");
     }
     pm::v1::AssignDeviceResponse response;
     *response.mutable_device() =
-        update_device(*this, call, request.device_id(),
+        update_device(service_, call, request.device_id(),
                       {es::NewEvent::of(es::DeviceAssigned{request.user_id()})});
     return response;
 }
 
-pm::v1::UnassignDeviceResponse ControlService::Impl::unassign_device(
+pm::v1::UnassignDeviceResponse Devices::unassign_device(
     Call& call, const pm::v1::UnassignDeviceRequest& request) {
     pm::v1::UnassignDeviceResponse response;
-    *response.mutable_device() =
-        update_device(*this, call, request.device_id(), {es::NewEvent::of(es::DeviceUnassigned{})});
+    *response.mutable_device() = update_device(service_, call, request.device_id(),
+                                               {es::NewEvent::of(es::DeviceUnassigned{})});
     return response;
 }
 
-pm::v1::UpdateDeviceResponse ControlService::Impl::set_device_sync_interval(
+pm::v1::UpdateDeviceResponse Devices::set_device_sync_interval(
     Call& call, const pm::v1::SetDeviceSyncIntervalRequest& request) {
     pm::v1::UpdateDeviceResponse response;
     *response.mutable_device() = update_device(
-        *this, call, request.id(),
+        service_, call, request.id(),
         {es::NewEvent::of(es::DeviceSyncIntervalSet{request.sync_interval_minutes()})});
     return response;
 }
 
-pm::v1::DeleteDeviceResponse ControlService::Impl::delete_device(
-    Call& call, const pm::v1::DeleteDeviceRequest& request) {
+pm::v1::DeleteDeviceResponse Devices::delete_device(Call& call,
+                                                    const pm::v1::DeleteDeviceRequest& request) {
     struct Found {
         std::int32_t version = 0;
         std::vector<std::string> live_serials;
     };
-    auto found = read(call, [&](db::Transaction& tx) -> std::optional<Found> {
+    auto found = service_.read(call, [&](db::Transaction& tx) -> std::optional<Found> {
         auto version = live_version(tx, "devices_projection", es::kDeviceStream, request.id());
         if (!version) {
             return std::nullopt;
@@ -176,8 +177,8 @@ pm::v1::DeleteDeviceResponse ControlService::Impl::delete_device(
             es::NewEvent::of(es::DeviceCertificateRevoked{serial, std::string("device deleted")}));
     }
     events.push_back(es::NewEvent::of(es::DeviceDeleted{}));
-    append(call, device_stream(request.id()), es::ExpectedVersion::exactly(found->version),
-           std::move(events));
+    service_.append(call, device_stream(request.id()), es::ExpectedVersion::exactly(found->version),
+                    std::move(events));
     return {};
 }
 

@@ -10,6 +10,151 @@
 
 namespace pm::control {
 
+/// Sessions: login, refresh rotation with reuse detection, logout, the current user. (sessions.cpp)
+class Sessions {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Sessions(ControlService::Impl& service) : service_(service) {}
+
+    /// Login.
+    pm::v1::LoginResponse login(Call& call, const pm::v1::LoginRequest& request);
+    /// RefreshToken.
+    pm::v1::RefreshTokenResponse refresh_token(Call& call,
+                                               const pm::v1::RefreshTokenRequest& request);
+    /// Logout.
+    pm::v1::LogoutResponse logout(Call& call, const pm::v1::LogoutRequest& request);
+    /// GetCurrentUser.
+    pm::v1::GetCurrentUserResponse get_current_user(Call& call,
+                                                    const pm::v1::GetCurrentUserRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
+/// Agent registration: a token, a CSR, a signed certificate. (registration.cpp)
+class Registration {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Registration(ControlService::Impl& service) : service_(service) {}
+
+    /// Register.
+    pm::v1::RegisterResponse register_device(Call& call, const pm::v1::RegisterRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
+/// Console users. (users.cpp)
+class Users {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Users(ControlService::Impl& service) : service_(service) {}
+
+    /// CreateUser.
+    pm::v1::CreateUserResponse create_user(Call& call, const pm::v1::CreateUserRequest& request);
+    /// GetUser.
+    pm::v1::GetUserResponse get_user(Call& call, const pm::v1::GetUserRequest& request);
+    /// ListUsers.
+    pm::v1::ListUsersResponse list_users(Call& call, const pm::v1::ListUsersRequest& request);
+    /// UpdateUserEmail.
+    pm::v1::UpdateUserResponse update_user_email(Call& call,
+                                                 const pm::v1::UpdateUserEmailRequest& request);
+    /// UpdateUserPassword.
+    pm::v1::UpdateUserResponse update_user_password(
+        Call& call, const pm::v1::UpdateUserPasswordRequest& request);
+    /// UpdateUserRole.
+    pm::v1::UpdateUserResponse update_user_role(Call& call,
+                                                const pm::v1::UpdateUserRoleRequest& request);
+    /// SetUserDisabled.
+    pm::v1::UpdateUserResponse set_user_disabled(Call& call,
+                                                 const pm::v1::SetUserDisabledRequest& request);
+    /// DeleteUser.
+    pm::v1::DeleteUserResponse delete_user(Call& call, const pm::v1::DeleteUserRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
+/// Registered devices: labels, owner, sync interval, deletion. (devices.cpp)
+class Devices {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Devices(ControlService::Impl& service) : service_(service) {}
+
+    /// ListDevices.
+    pm::v1::ListDevicesResponse list_devices(Call& call, const pm::v1::ListDevicesRequest& request);
+    /// GetDevice.
+    pm::v1::GetDeviceResponse get_device(Call& call, const pm::v1::GetDeviceRequest& request);
+    /// SetDeviceLabel.
+    pm::v1::UpdateDeviceResponse set_device_label(Call& call,
+                                                  const pm::v1::SetDeviceLabelRequest& request);
+    /// RemoveDeviceLabel.
+    pm::v1::UpdateDeviceResponse remove_device_label(
+        Call& call, const pm::v1::RemoveDeviceLabelRequest& request);
+    /// AssignDevice.
+    pm::v1::AssignDeviceResponse assign_device(Call& call,
+                                               const pm::v1::AssignDeviceRequest& request);
+    /// UnassignDevice.
+    pm::v1::UnassignDeviceResponse unassign_device(Call& call,
+                                                   const pm::v1::UnassignDeviceRequest& request);
+    /// SetDeviceSyncInterval.
+    pm::v1::UpdateDeviceResponse set_device_sync_interval(
+        Call& call, const pm::v1::SetDeviceSyncIntervalRequest& request);
+    /// DeleteDevice.
+    pm::v1::DeleteDeviceResponse delete_device(Call& call,
+                                               const pm::v1::DeleteDeviceRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
+/// Registration tokens. (tokens.cpp)
+class Tokens {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Tokens(ControlService::Impl& service) : service_(service) {}
+
+    /// CreateToken.
+    pm::v1::CreateTokenResponse create_token(Call& call, const pm::v1::CreateTokenRequest& request);
+    /// GetToken.
+    pm::v1::GetTokenResponse get_token(Call& call, const pm::v1::GetTokenRequest& request);
+    /// ListTokens.
+    pm::v1::ListTokensResponse list_tokens(Call& call, const pm::v1::ListTokensRequest& request);
+    /// RenameToken.
+    pm::v1::UpdateTokenResponse rename_token(Call& call, const pm::v1::RenameTokenRequest& request);
+    /// SetTokenDisabled.
+    pm::v1::UpdateTokenResponse set_token_disabled(Call& call,
+                                                   const pm::v1::SetTokenDisabledRequest& request);
+    /// DeleteToken.
+    pm::v1::DeleteTokenResponse delete_token(Call& call, const pm::v1::DeleteTokenRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
+/// Dispatch of one action, and the executions' records. (executions.cpp)
+class Executions {
+public:
+    /// Uses the service's shared state (pool, store, CA, clock, ids).
+    explicit Executions(ControlService::Impl& service) : service_(service) {}
+
+    /// DispatchAction.
+    pm::v1::DispatchActionResponse dispatch_action(Call& call,
+                                                   const pm::v1::DispatchActionRequest& request);
+    /// DispatchToMultiple.
+    pm::v1::DispatchToMultipleResponse dispatch_to_multiple(
+        Call& call, const pm::v1::DispatchToMultipleRequest& request);
+    /// GetExecution.
+    pm::v1::GetExecutionResponse get_execution(Call& call,
+                                               const pm::v1::GetExecutionRequest& request);
+    /// ListExecutions.
+    pm::v1::ListExecutionsResponse list_executions(Call& call,
+                                                   const pm::v1::ListExecutionsRequest& request);
+
+private:
+    ControlService::Impl& service_;
+};
+
 /// Stored actions: create, read, rename, describe, change params (re-signed), delete. (actions.cpp)
 class Actions {
 public:

@@ -9,6 +9,7 @@
 #include <powermanage/eventstore/events.hpp>
 
 #include "control/dispatch.hpp"
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 #include "rpc/text_codec.hpp"
@@ -250,19 +251,19 @@ void load_executions(ControlService::Impl& impl, const Call& call,
     impl.read(call, [&](db::Transaction& tx) { load_executions(tx, ids, out); });
 }
 
-pm::v1::DispatchActionResponse ControlService::Impl::dispatch_action(
+pm::v1::DispatchActionResponse Executions::dispatch_action(
     Call& call, const pm::v1::DispatchActionRequest& request) {
-    const bool live = read(call, [&](db::Transaction& tx) {
+    const bool live = service_.read(call, [&](db::Transaction& tx) {
         return live_version(tx, "devices_projection", es::kDeviceStream, request.device_id())
             .has_value();
     });
     if (!live) {
         fail(rpc::Code::not_found, "device not found");
     }
-    const Runnable runnable = runnable_of(*this, call, request);
-    const auto ids = create_executions(*this, call, {{request.device_id(), runnable}});
+    const Runnable runnable = runnable_of(service_, call, request);
+    const auto ids = create_executions(service_, call, {{request.device_id(), runnable}});
     google::protobuf::RepeatedPtrField<pm::v1::ActionExecution> executions;
-    load_executions(*this, call, ids, &executions);
+    load_executions(service_, call, ids, &executions);
     pm::v1::DispatchActionResponse response;
     if (!executions.empty()) {
         *response.mutable_execution() = std::move(executions[0]);
@@ -270,7 +271,7 @@ pm::v1::DispatchActionResponse ControlService::Impl::dispatch_action(
     return response;
 }
 
-pm::v1::DispatchToMultipleResponse ControlService::Impl::dispatch_to_multiple(
+pm::v1::DispatchToMultipleResponse Executions::dispatch_to_multiple(
     Call& call, const pm::v1::DispatchToMultipleRequest& request) {
     std::vector<std::string> devices(request.device_ids().begin(), request.device_ids().end());
     std::sort(devices.begin(), devices.end());
@@ -278,7 +279,7 @@ pm::v1::DispatchToMultipleResponse ControlService::Impl::dispatch_to_multiple(
     // All or nothing: an unknown device refuses the whole request, so the caller never has to
     // work out which half of a fleet got the action.
     std::vector<std::string> missing;
-    read(call, [&](db::Transaction& tx) {
+    service_.read(call, [&](db::Transaction& tx) {
         std::string array = "{" + fmt::format("{}", fmt::join(devices, ",")) + "}";
         auto rows = tx.exec(
             "SELECT d FROM unnest($1::text[]) AS d WHERE d NOT IN "
@@ -293,22 +294,22 @@ pm::v1::DispatchToMultipleResponse ControlService::Impl::dispatch_to_multiple(
              fmt::format("device{} not found: {}; nothing was dispatched",
                          missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")));
     }
-    const Runnable runnable = runnable_of(*this, call, request);
+    const Runnable runnable = runnable_of(service_, call, request);
     std::vector<DispatchItem> items;
     items.reserve(devices.size());
     for (const auto& device : devices) {
         items.push_back({device, runnable});
     }
-    const auto ids = create_executions(*this, call, items);
+    const auto ids = create_executions(service_, call, items);
     pm::v1::DispatchToMultipleResponse response;
-    load_executions(*this, call, ids, response.mutable_executions());
+    load_executions(service_, call, ids, response.mutable_executions());
     return response;
 }
 
-pm::v1::GetExecutionResponse ControlService::Impl::get_execution(
-    Call& call, const pm::v1::GetExecutionRequest& request) {
+pm::v1::GetExecutionResponse Executions::get_execution(Call& call,
+                                                       const pm::v1::GetExecutionRequest& request) {
     pm::v1::GetExecutionResponse response;
-    const bool found = read(call, [&](db::Transaction& tx) {
+    const bool found = service_.read(call, [&](db::Transaction& tx) {
         auto rows =
             tx.exec("SELECT " + execution_columns() + " FROM executions_projection WHERE id = $1",
                     {request.id()});
@@ -337,7 +338,7 @@ pm::v1::GetExecutionResponse ControlService::Impl::get_execution(
     return response;
 }
 
-pm::v1::ListExecutionsResponse ControlService::Impl::list_executions(
+pm::v1::ListExecutionsResponse Executions::list_executions(
     Call& call, const pm::v1::ListExecutionsRequest& request) {
     const Page page = parse_page(request.page_size(), request.page_token());
     std::vector<db::Param> params;
@@ -360,7 +361,7 @@ pm::v1::ListExecutionsResponse ControlService::Impl::list_executions(
                            param(call.caller_id) + ")";
     }
     pm::v1::ListExecutionsResponse response;
-    read(call, [&](db::Transaction& tx) {
+    service_.read(call, [&](db::Transaction& tx) {
         auto total = tx.exec("SELECT count(*) FROM executions_projection e WHERE " + where, params);
         const std::string limit = param(std::to_string(page.limit));
         const std::string offset = param(std::to_string(page.offset));

@@ -15,10 +15,11 @@ namespace pm::control {
 /// The handler objects of the domains that have their own type.
 struct DomainHandlers {
     explicit DomainHandlers(ControlService::Impl& s)
-        : handlers(Actions(s), ActionSets(s), Definitions(s), Assignments(s), Selections(s),
+        : handlers(Sessions(s), Registration(s), Users(s), Devices(s), Tokens(s), Executions(s),
+                   Actions(s), ActionSets(s), Definitions(s), Assignments(s), Selections(s),
                    ConfiguredDispatch(s), DeviceGroups(s)) {}
-    std::tuple<Actions, ActionSets, Definitions, Assignments, Selections, ConfiguredDispatch,
-               DeviceGroups>
+    std::tuple<Sessions, Registration, Users, Devices, Tokens, Executions, Actions, ActionSets,
+               Definitions, Assignments, Selections, ConfiguredDispatch, DeviceGroups>
         handlers;
 };
 
@@ -124,41 +125,39 @@ private:
     std::vector<std::string> methods_;
 };
 
-using I = ControlService::Impl;
-
 // The table.
 void register_all(Registrar& r) {
     // sessions.cpp, registration.cpp
-    r.add<&I::register_device>("Register", Access::anyone);
-    r.add<&I::login>("Login", Access::anyone);
-    r.add<&I::refresh_token>("RefreshToken", Access::anyone);
-    r.add<&I::logout>("Logout", Access::anyone);
-    r.add<&I::get_current_user>("GetCurrentUser");
+    r.add<&Registration::register_device>("Register", Access::anyone);
+    r.add<&Sessions::login>("Login", Access::anyone);
+    r.add<&Sessions::refresh_token>("RefreshToken", Access::anyone);
+    r.add<&Sessions::logout>("Logout", Access::anyone);
+    r.add<&Sessions::get_current_user>("GetCurrentUser");
     // users.cpp
-    r.add<&I::create_user>("CreateUser");
-    r.add<&I::get_user>("GetUser");
-    r.add<&I::list_users>("ListUsers");
-    r.add<&I::update_user_email>("UpdateUserEmail");
-    r.add<&I::update_user_password>("UpdateUserPassword");
-    r.add<&I::update_user_role>("UpdateUserRole");
-    r.add<&I::set_user_disabled>("SetUserDisabled");
-    r.add<&I::delete_user>("DeleteUser");
+    r.add<&Users::create_user>("CreateUser");
+    r.add<&Users::get_user>("GetUser");
+    r.add<&Users::list_users>("ListUsers");
+    r.add<&Users::update_user_email>("UpdateUserEmail");
+    r.add<&Users::update_user_password>("UpdateUserPassword");
+    r.add<&Users::update_user_role>("UpdateUserRole");
+    r.add<&Users::set_user_disabled>("SetUserDisabled");
+    r.add<&Users::delete_user>("DeleteUser");
     // devices.cpp
-    r.add<&I::list_devices>("ListDevices");
-    r.add<&I::get_device>("GetDevice");
-    r.add<&I::set_device_label>("SetDeviceLabel");
-    r.add<&I::remove_device_label>("RemoveDeviceLabel");
-    r.add<&I::assign_device>("AssignDevice");
-    r.add<&I::unassign_device>("UnassignDevice");
-    r.add<&I::set_device_sync_interval>("SetDeviceSyncInterval");
-    r.add<&I::delete_device>("DeleteDevice");
+    r.add<&Devices::list_devices>("ListDevices");
+    r.add<&Devices::get_device>("GetDevice");
+    r.add<&Devices::set_device_label>("SetDeviceLabel");
+    r.add<&Devices::remove_device_label>("RemoveDeviceLabel");
+    r.add<&Devices::assign_device>("AssignDevice");
+    r.add<&Devices::unassign_device>("UnassignDevice");
+    r.add<&Devices::set_device_sync_interval>("SetDeviceSyncInterval");
+    r.add<&Devices::delete_device>("DeleteDevice");
     // tokens.cpp
-    r.add<&I::create_token>("CreateToken");
-    r.add<&I::get_token>("GetToken");
-    r.add<&I::list_tokens>("ListTokens");
-    r.add<&I::rename_token>("RenameToken");
-    r.add<&I::set_token_disabled>("SetTokenDisabled");
-    r.add<&I::delete_token>("DeleteToken");
+    r.add<&Tokens::create_token>("CreateToken");
+    r.add<&Tokens::get_token>("GetToken");
+    r.add<&Tokens::list_tokens>("ListTokens");
+    r.add<&Tokens::rename_token>("RenameToken");
+    r.add<&Tokens::set_token_disabled>("SetTokenDisabled");
+    r.add<&Tokens::delete_token>("DeleteToken");
     // actions.cpp
     r.add<&Actions::create_action>("CreateAction");
     r.add<&Actions::get_action>("GetAction");
@@ -209,13 +208,13 @@ void register_all(Registrar& r) {
     r.add<&DeviceGroups::set_device_group_sync_interval>("SetDeviceGroupSyncInterval");
     r.add<&DeviceGroups::dispatch_to_group>("DispatchToGroup");
     // executions.cpp, configured_dispatch.cpp
-    r.add<&I::dispatch_action>("DispatchAction");
-    r.add<&I::dispatch_to_multiple>("DispatchToMultiple");
+    r.add<&Executions::dispatch_action>("DispatchAction");
+    r.add<&Executions::dispatch_to_multiple>("DispatchToMultiple");
     r.add<&ConfiguredDispatch::dispatch_assigned_actions>("DispatchAssignedActions");
     r.add<&ConfiguredDispatch::dispatch_action_set>("DispatchActionSet");
     r.add<&ConfiguredDispatch::dispatch_definition>("DispatchDefinition");
-    r.add<&I::get_execution>("GetExecution");
-    r.add<&I::list_executions>("ListExecutions");
+    r.add<&Executions::get_execution>("GetExecution");
+    r.add<&Executions::list_executions>("ListExecutions");
 }
 
 }  // namespace

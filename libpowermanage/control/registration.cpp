@@ -3,6 +3,7 @@
 // registrations with a one-time token cannot both succeed (the reference has no locking).
 #include <powermanage/eventstore/events.hpp>
 
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 
@@ -58,25 +59,25 @@ std::optional<TokenState> find_registration_token(db::ConnectionPool& pool,
 
 }  // namespace
 
-pm::v1::RegisterResponse ControlService::Impl::register_device(
-    Call&, const pm::v1::RegisterRequest& request) {
+pm::v1::RegisterResponse Registration::register_device(Call&,
+                                                       const pm::v1::RegisterRequest& request) {
     const std::string value_hash = sha256_hex(request.token());
-    const std::string device_id = ids_.next_string();
+    const std::string device_id = service_.ids_.next_string();
     std::optional<ca::IssuedCertificate> certificate;
     std::optional<TokenState> token;
     // Each round re-reads the token; only a concurrent use of the same token repeats it.
     constexpr int kMaxRounds = 32;
     for (int round = 0;; ++round) {
-        token = find_registration_token(pool_, value_hash);
+        token = find_registration_token(service_.pool_, value_hash);
         if (!token) {
             fail(rpc::Code::permission_denied, "invalid registration token");
         }
         if (token->disabled) {
             fail(rpc::Code::permission_denied, "registration token is disabled");
         }
-        const auto now_us =
-            std::chrono::duration_cast<std::chrono::microseconds>(clock_.now().time_since_epoch())
-                .count();
+        const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                service_.clock_.now().time_since_epoch())
+                                .count();
         if (token->expires_at_us && now_us >= *token->expires_at_us) {
             fail(rpc::Code::permission_denied, "registration token has expired");
         }
@@ -87,8 +88,8 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
         }
         if (!certificate) {
             try {
-                certificate = authority_.sign_agent_request(request.csr(), device_id,
-                                                            options_.certificate_validity);
+                certificate = service_.authority_.sign_agent_request(
+                    request.csr(), device_id, service_.options_.certificate_validity);
             } catch (const ca::CsrError& error) {
                 fail(rpc::Code::invalid_argument, error.what());
             }
@@ -98,7 +99,7 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
         // and any number may register at once.
         const bool limited = token->one_time || token->max_uses > 0;
         try {
-            store_.append(
+            service_.store_.append(
                 {std::string(es::kTokenStream), token->id},
                 limited ? es::ExpectedVersion::exactly(token->version) : es::ExpectedVersion::any(),
                 {es::NewEvent::of(es::TokenUsed{device_id})}, db::Actor::system("registration"));
@@ -121,14 +122,15 @@ pm::v1::RegisterResponse ControlService::Impl::register_device(
     if (token->created_by_user && !token->owner_id.empty()) {
         registered.assigned_user_id = token->owner_id;
     }
-    store_.append({std::string(es::kDeviceStream), device_id}, es::ExpectedVersion::no_stream(),
-                  {es::NewEvent::of(registered)}, db::Actor::system("registration"));
+    service_.store_.append({std::string(es::kDeviceStream), device_id},
+                           es::ExpectedVersion::no_stream(), {es::NewEvent::of(registered)},
+                           db::Actor::system("registration"));
 
     pm::v1::RegisterResponse response;
     response.mutable_device_id()->set_value(device_id);
-    response.set_ca_cert(authority_.certificate_pem());
+    response.set_ca_cert(service_.authority_.certificate_pem());
     response.set_certificate(certificate->pem);
-    response.set_gateway_url(options_.gateway_url);
+    response.set_gateway_url(service_.options_.gateway_url);
     return response;
 }
 

@@ -1,8 +1,7 @@
 #pragma once
 /// @file
-/// @brief The ControlService's state and handlers. Handlers are plain synchronous functions
-/// run on the worker pool: they throw rpc::RpcError with the code and message the caller gets;
-/// install() adapts them to coroutines.
+/// @brief The ControlService's shared state and helpers. The handlers are in domains.hpp, one
+/// type per domain, registered by handler_table.cpp.
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,8 +43,8 @@ struct DomainHandlers;
 /// The events a command appends, per stream.
 using Changes = std::vector<eventstore::StreamAppend>;
 
-/// The ControlService implementation: the state every domain's handlers share, and the
-/// handlers of the first domains (sessions, registration, users, devices, tokens, executions).
+/// The ControlService implementation: the state every domain's handler type (domains.hpp)
+/// shares, the interceptors, and the helpers commands and sessions use.
 class ControlService::Impl {
 public:
     Impl(db::ConnectionPool& pool, eventstore::EventStore& store,
@@ -55,72 +54,13 @@ public:
 
     void install(rpc::Server& server, const rpc::RateLimitOptions& rate_limits);
     rpc::Task<rpc::Result<rpc::Principal>> verify_access_token(std::string token);
+    /// Creates the bootstrap admin if no user has `email` (sessions.cpp); false if it existed.
     bool ensure_admin(const std::string& email, const std::string& password);
 
     // ---- authorization (authorization.cpp) ----
     /// Checks the policy's condition for `request`; throws not_found when the target is out of
     /// the caller's scope.
     void authorize(const Call& call, const google::protobuf::Message& request);
-
-    // ---- sessions (sessions.cpp) ----
-    pm::v1::LoginResponse login(Call& call, const pm::v1::LoginRequest& request);
-    pm::v1::RefreshTokenResponse refresh_token(Call& call,
-                                               const pm::v1::RefreshTokenRequest& request);
-    pm::v1::LogoutResponse logout(Call& call, const pm::v1::LogoutRequest& request);
-    pm::v1::GetCurrentUserResponse get_current_user(Call& call,
-                                                    const pm::v1::GetCurrentUserRequest& request);
-
-    // ---- registration (registration.cpp) ----
-    pm::v1::RegisterResponse register_device(Call& call, const pm::v1::RegisterRequest& request);
-
-    // ---- users (users.cpp) ----
-    pm::v1::CreateUserResponse create_user(Call& call, const pm::v1::CreateUserRequest& request);
-    pm::v1::GetUserResponse get_user(Call& call, const pm::v1::GetUserRequest& request);
-    pm::v1::ListUsersResponse list_users(Call& call, const pm::v1::ListUsersRequest& request);
-    pm::v1::UpdateUserResponse update_user_email(Call& call,
-                                                 const pm::v1::UpdateUserEmailRequest& request);
-    pm::v1::UpdateUserResponse update_user_password(
-        Call& call, const pm::v1::UpdateUserPasswordRequest& request);
-    pm::v1::UpdateUserResponse update_user_role(Call& call,
-                                                const pm::v1::UpdateUserRoleRequest& request);
-    pm::v1::UpdateUserResponse set_user_disabled(Call& call,
-                                                 const pm::v1::SetUserDisabledRequest& request);
-    pm::v1::DeleteUserResponse delete_user(Call& call, const pm::v1::DeleteUserRequest& request);
-
-    // ---- devices (devices.cpp) ----
-    pm::v1::ListDevicesResponse list_devices(Call& call, const pm::v1::ListDevicesRequest& request);
-    pm::v1::GetDeviceResponse get_device(Call& call, const pm::v1::GetDeviceRequest& request);
-    pm::v1::UpdateDeviceResponse set_device_label(Call& call,
-                                                  const pm::v1::SetDeviceLabelRequest& request);
-    pm::v1::UpdateDeviceResponse remove_device_label(
-        Call& call, const pm::v1::RemoveDeviceLabelRequest& request);
-    pm::v1::AssignDeviceResponse assign_device(Call& call,
-                                               const pm::v1::AssignDeviceRequest& request);
-    pm::v1::UnassignDeviceResponse unassign_device(Call& call,
-                                                   const pm::v1::UnassignDeviceRequest& request);
-    pm::v1::UpdateDeviceResponse set_device_sync_interval(
-        Call& call, const pm::v1::SetDeviceSyncIntervalRequest& request);
-    pm::v1::DeleteDeviceResponse delete_device(Call& call,
-                                               const pm::v1::DeleteDeviceRequest& request);
-
-    // ---- tokens (tokens.cpp) ----
-    pm::v1::CreateTokenResponse create_token(Call& call, const pm::v1::CreateTokenRequest& request);
-    pm::v1::GetTokenResponse get_token(Call& call, const pm::v1::GetTokenRequest& request);
-    pm::v1::ListTokensResponse list_tokens(Call& call, const pm::v1::ListTokensRequest& request);
-    pm::v1::UpdateTokenResponse rename_token(Call& call, const pm::v1::RenameTokenRequest& request);
-    pm::v1::UpdateTokenResponse set_token_disabled(Call& call,
-                                                   const pm::v1::SetTokenDisabledRequest& request);
-    pm::v1::DeleteTokenResponse delete_token(Call& call, const pm::v1::DeleteTokenRequest& request);
-
-    // ---- executions (executions.cpp) ----
-    pm::v1::DispatchActionResponse dispatch_action(Call& call,
-                                                   const pm::v1::DispatchActionRequest& request);
-    pm::v1::DispatchToMultipleResponse dispatch_to_multiple(
-        Call& call, const pm::v1::DispatchToMultipleRequest& request);
-    pm::v1::GetExecutionResponse get_execution(Call& call,
-                                               const pm::v1::GetExecutionRequest& request);
-    pm::v1::ListExecutionsResponse list_executions(Call& call,
-                                                   const pm::v1::ListExecutionsRequest& request);
 
     // ---- shared helpers ----
     /// Runs a command in ONE transaction acting for the caller: `decide(tx)` reads what the

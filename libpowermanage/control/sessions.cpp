@@ -4,6 +4,7 @@
 #include <powermanage/eventstore/events.hpp>
 #include <powermanage/validation/validator.hpp>
 
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 
@@ -117,64 +118,65 @@ void ControlService::Impl::set_session_cookies(Call& call, const IssuedTokens& t
                                                    tokens.refresh_expires_at, secure));
 }
 
-pm::v1::LoginResponse ControlService::Impl::login(Call& call, const pm::v1::LoginRequest& request) {
+pm::v1::LoginResponse Sessions::login(Call& call, const pm::v1::LoginRequest& request) {
     const auto steady_now = std::chrono::steady_clock::now();
-    if (!login_throttle_.allowed(request.email(), steady_now)) {
+    if (!service_.login_throttle_.allowed(request.email(), steady_now)) {
         fail(rpc::Code::resource_exhausted,
              "too many failed logins for this account; wait 15 minutes or ask an administrator "
              "to reset the password");
     }
-    auto row = find_login(pool_, request.email());
+    auto row = find_login(service_.pool_, request.email());
     if (!row) {
-        hasher_.spend_verify_time(request.password());
-        login_throttle_.record_failure(request.email(), steady_now);
+        service_.hasher_.spend_verify_time(request.password());
+        service_.login_throttle_.record_failure(request.email(), steady_now);
         fail(rpc::Code::unauthenticated, kBadLogin);
     }
-    if (!hasher_.verify(request.password(), row->password_hash)) {
-        login_throttle_.record_failure(request.email(), steady_now);
+    if (!service_.hasher_.verify(request.password(), row->password_hash)) {
+        service_.login_throttle_.record_failure(request.email(), steady_now);
         fail(rpc::Code::unauthenticated, kBadLogin);
     }
     if (row->session.disabled) {
         fail(rpc::Code::unauthenticated, kBadLogin);
     }
-    login_throttle_.record_success(request.email());
+    service_.login_throttle_.record_success(request.email());
 
     std::vector<es::NewEvent> events;
-    if (hasher_.needs_rehash(row->password_hash)) {
+    if (service_.hasher_.needs_rehash(row->password_hash)) {
         // Parameters were raised since this hash was made: the password is at hand only now.
         events.push_back(
-            es::NewEvent::of(es::UserPasswordRehashed{hasher_.hash(request.password())}));
+            es::NewEvent::of(es::UserPasswordRehashed{service_.hasher_.hash(request.password())}));
     }
     events.push_back(es::NewEvent::of(es::UserLoggedIn{}));
-    store_.append({std::string(es::kUserStream), row->id}, es::ExpectedVersion::any(),
-                  std::move(events), actor_for(row->id, row->session.role));
+    service_.store_.append({std::string(es::kUserStream), row->id}, es::ExpectedVersion::any(),
+                           std::move(events), actor_for(row->id, row->session.role));
 
-    IssuedTokens tokens = db::with_actor(
-        pool_, db::Actor::system("login"),
-        [&](db::Transaction& tx) { return issue_tokens(tx, row->id, row->session, {}); });
-    set_session_cookies(call, tokens);
+    ControlService::Impl::IssuedTokens tokens = db::with_actor(
+        service_.pool_, db::Actor::system("login"),
+        [&](db::Transaction& tx) { return service_.issue_tokens(tx, row->id, row->session, {}); });
+    service_.set_session_cookies(call, tokens);
 
     pm::v1::LoginResponse response;
     response.set_access_token(tokens.access_token);
     response.set_refresh_token(tokens.refresh_token);
     set_timestamp(response.mutable_expires_at(), tokens.access_expires_at);
-    auto user = read(call, [&](db::Transaction& tx) { return find_user(tx, row->id); });
+    auto user = service_.read(call, [&](db::Transaction& tx) { return find_user(tx, row->id); });
     if (user) {
         *response.mutable_user() = std::move(*user);
     }
     return response;
 }
 
-pm::v1::RefreshTokenResponse ControlService::Impl::refresh_token(
-    Call& call, const pm::v1::RefreshTokenRequest& request) {
-    auto verified = jwt_.verify(request.refresh_token(), auth::TokenType::refresh, clock_.now());
+pm::v1::RefreshTokenResponse Sessions::refresh_token(Call& call,
+                                                     const pm::v1::RefreshTokenRequest& request) {
+    auto verified = service_.jwt_.verify(request.refresh_token(), auth::TokenType::refresh,
+                                         service_.clock_.now());
     if (!verified.ok() || verified.claims->family.empty()) {
         fail(rpc::Code::unauthenticated, kBadRefresh);
     }
     const auth::Claims& claims = *verified.claims;
     std::string refusal;
-    std::optional<IssuedTokens> tokens;
-    db::with_actor(pool_, db::Actor::system("refresh"), [&](db::Transaction& tx) {
+    std::optional<ControlService::Impl::IssuedTokens> tokens;
+    db::with_actor(service_.pool_, db::Actor::system("refresh"), [&](db::Transaction& tx) {
         // Locks the token and its family, so that concurrent refreshes of one token queue up
         // and the second one sees the first one's consumption (and counts as reuse).
         auto rows = tx.exec(
@@ -194,20 +196,20 @@ pm::v1::RefreshTokenResponse ControlService::Impl::refresh_token(
             return;
         }
         tx.exec("UPDATE auth_refresh_tokens SET consumed_at = now() WHERE jti = $1", {claims.jti});
-        sessions_.invalidate(claims.user_id);
-        auto session = sessions_.get(claims.user_id);
+        service_.sessions_.invalidate(claims.user_id);
+        auto session = service_.sessions_.get(claims.user_id);
         if (!session || session->deleted || session->disabled ||
             session->session_version != claims.session_version) {
             revoke_family(tx, claims.family, "session invalidated");
             refusal = "the session ended (password, role or account changed); log in again";
             return;
         }
-        tokens = issue_tokens(tx, claims.user_id, *session, claims.family);
+        tokens = service_.issue_tokens(tx, claims.user_id, *session, claims.family);
     });
     if (!tokens) {
         fail(rpc::Code::unauthenticated, refusal);
     }
-    set_session_cookies(call, *tokens);
+    service_.set_session_cookies(call, *tokens);
     pm::v1::RefreshTokenResponse response;
     response.set_access_token(tokens->access_token);
     response.set_refresh_token(tokens->refresh_token);
@@ -215,13 +217,12 @@ pm::v1::RefreshTokenResponse ControlService::Impl::refresh_token(
     return response;
 }
 
-pm::v1::LogoutResponse ControlService::Impl::logout(Call& call,
-                                                    const pm::v1::LogoutRequest& request) {
+pm::v1::LogoutResponse Sessions::logout(Call& call, const pm::v1::LogoutRequest& request) {
     // Expired tokens still end their family: logging out must work after a long absence.
     auto verified =
-        jwt_.verify(request.refresh_token(), auth::TokenType::refresh, Clock::TimePoint{});
+        service_.jwt_.verify(request.refresh_token(), auth::TokenType::refresh, Clock::TimePoint{});
     if (verified.ok() && !verified.claims->family.empty()) {
-        db::with_actor(pool_, db::Actor::system("logout"), [&](db::Transaction& tx) {
+        db::with_actor(service_.pool_, db::Actor::system("logout"), [&](db::Transaction& tx) {
             revoke_family(tx, verified.claims->family, "logout");
         });
     }
@@ -231,9 +232,10 @@ pm::v1::LogoutResponse ControlService::Impl::logout(Call& call,
     return {};
 }
 
-pm::v1::GetCurrentUserResponse ControlService::Impl::get_current_user(
-    Call& call, const pm::v1::GetCurrentUserRequest&) {
-    auto user = read(call, [&](db::Transaction& tx) { return find_user(tx, call.caller_id); });
+pm::v1::GetCurrentUserResponse Sessions::get_current_user(Call& call,
+                                                          const pm::v1::GetCurrentUserRequest&) {
+    auto user =
+        service_.read(call, [&](db::Transaction& tx) { return find_user(tx, call.caller_id); });
     if (!user) {
         fail(rpc::Code::not_found, "user not found");
     }

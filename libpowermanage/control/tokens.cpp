@@ -6,6 +6,7 @@
 
 #include <powermanage/eventstore/events.hpp>
 
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 #include "rpc/text_codec.hpp"
@@ -39,9 +40,9 @@ constexpr std::chrono::hours kUserTokenLifetime{24 * 7};
 
 }  // namespace
 
-pm::v1::CreateTokenResponse ControlService::Impl::create_token(
-    Call& call, const pm::v1::CreateTokenRequest& request) {
-    const auto now = clock_.now();
+pm::v1::CreateTokenResponse Tokens::create_token(Call& call,
+                                                 const pm::v1::CreateTokenRequest& request) {
+    const auto now = service_.clock_.now();
     es::TokenCreated created;
     created.name = request.name();
     if (call.is_admin()) {
@@ -64,11 +65,12 @@ pm::v1::CreateTokenResponse ControlService::Impl::create_token(
     }
     const std::string value = new_token_value();
     created.value_hash = sha256_hex(value);
-    const std::string id = ids_.next_string();
-    append(call, token_stream(id), es::ExpectedVersion::no_stream(), {es::NewEvent::of(created)});
-    auto token = read(call, [&](db::Transaction& tx) { return find_token(tx, id); });
+    const std::string id = service_.ids_.next_string();
+    service_.append(call, token_stream(id), es::ExpectedVersion::no_stream(),
+                    {es::NewEvent::of(created)});
+    auto token = service_.read(call, [&](db::Transaction& tx) { return find_token(tx, id); });
     if (!token) {
-        fail(rpc::Code::internal, "the token was created but cannot be read back");
+        fail(rpc::Code::internal, "the token was created but cannot be service_.read back");
     }
     token->set_value(value);
     pm::v1::CreateTokenResponse response;
@@ -76,9 +78,9 @@ pm::v1::CreateTokenResponse ControlService::Impl::create_token(
     return response;
 }
 
-pm::v1::GetTokenResponse ControlService::Impl::get_token(Call& call,
-                                                         const pm::v1::GetTokenRequest& request) {
-    auto token = read(call, [&](db::Transaction& tx) { return find_token(tx, request.id()); });
+pm::v1::GetTokenResponse Tokens::get_token(Call& call, const pm::v1::GetTokenRequest& request) {
+    auto token =
+        service_.read(call, [&](db::Transaction& tx) { return find_token(tx, request.id()); });
     if (!token) {
         fail(rpc::Code::not_found, "token not found");
     }
@@ -87,8 +89,8 @@ pm::v1::GetTokenResponse ControlService::Impl::get_token(Call& call,
     return response;
 }
 
-pm::v1::ListTokensResponse ControlService::Impl::list_tokens(
-    Call& call, const pm::v1::ListTokensRequest& request) {
+pm::v1::ListTokensResponse Tokens::list_tokens(Call& call,
+                                               const pm::v1::ListTokensRequest& request) {
     const Page page = parse_page(request.page_size(), request.page_token());
     std::vector<db::Param> params;
     std::string where = "NOT is_deleted";
@@ -100,7 +102,7 @@ pm::v1::ListTokensResponse ControlService::Impl::list_tokens(
         where += " AND owner_id = $1";
     }
     pm::v1::ListTokensResponse response;
-    read(call, [&](db::Transaction& tx) {
+    service_.read(call, [&](db::Transaction& tx) {
         auto total = tx.exec("SELECT count(*) FROM tokens_projection WHERE " + where, params);
         const auto n = params.size();
         params.emplace_back(std::to_string(page.limit));
@@ -135,27 +137,27 @@ pm::v1::RegistrationToken update_token(ControlService::Impl& impl, Call& call,
 
 }  // namespace
 
-pm::v1::UpdateTokenResponse ControlService::Impl::rename_token(
-    Call& call, const pm::v1::RenameTokenRequest& request) {
+pm::v1::UpdateTokenResponse Tokens::rename_token(Call& call,
+                                                 const pm::v1::RenameTokenRequest& request) {
     pm::v1::UpdateTokenResponse response;
-    *response.mutable_token() =
-        update_token(*this, call, request.id(), es::NewEvent::of(es::TokenRenamed{request.name()}));
+    *response.mutable_token() = update_token(service_, call, request.id(),
+                                             es::NewEvent::of(es::TokenRenamed{request.name()}));
     return response;
 }
 
-pm::v1::UpdateTokenResponse ControlService::Impl::set_token_disabled(
+pm::v1::UpdateTokenResponse Tokens::set_token_disabled(
     Call& call, const pm::v1::SetTokenDisabledRequest& request) {
     pm::v1::UpdateTokenResponse response;
     *response.mutable_token() =
-        update_token(*this, call, request.id(),
+        update_token(service_, call, request.id(),
                      request.disabled() ? es::NewEvent::of(es::TokenDisabled{})
                                         : es::NewEvent::of(es::TokenEnabled{}));
     return response;
 }
 
-pm::v1::DeleteTokenResponse ControlService::Impl::delete_token(
-    Call& call, const pm::v1::DeleteTokenRequest& request) {
-    update_token(*this, call, request.id(), es::NewEvent::of(es::TokenDeleted{}));
+pm::v1::DeleteTokenResponse Tokens::delete_token(Call& call,
+                                                 const pm::v1::DeleteTokenRequest& request) {
+    update_token(service_, call, request.id(), es::NewEvent::of(es::TokenDeleted{}));
     return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <powermanage/eventstore/events.hpp>
 
+#include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
 
@@ -36,30 +37,30 @@ bool is_last_admin(db::Transaction& tx, const std::string& id) {
 
 }  // namespace
 
-pm::v1::CreateUserResponse ControlService::Impl::create_user(
-    Call& call, const pm::v1::CreateUserRequest& request) {
+pm::v1::CreateUserResponse Users::create_user(Call& call,
+                                              const pm::v1::CreateUserRequest& request) {
     std::string hash;
     try {
-        hash = hasher_.hash(request.password());
+        hash = service_.hasher_.hash(request.password());
     } catch (const std::invalid_argument& error) {
         fail(rpc::Code::invalid_argument, error.what());
     }
-    const std::string id = ids_.next_string();
-    append(call, user_stream(id), es::ExpectedVersion::no_stream(),
-           {es::NewEvent::of(es::UserCreated{request.email(), hash, request.role()})},
-           kDuplicateEmail);
+    const std::string id = service_.ids_.next_string();
+    service_.append(call, user_stream(id), es::ExpectedVersion::no_stream(),
+                    {es::NewEvent::of(es::UserCreated{request.email(), hash, request.role()})},
+                    kDuplicateEmail);
     pm::v1::CreateUserResponse response;
-    auto user = read(call, [&](db::Transaction& tx) { return find_user(tx, id); });
+    auto user = service_.read(call, [&](db::Transaction& tx) { return find_user(tx, id); });
     if (!user) {
-        fail(rpc::Code::internal, "the user was created but cannot be read back");
+        fail(rpc::Code::internal, "the user was created but cannot be service_.read back");
     }
     *response.mutable_user() = std::move(*user);
     return response;
 }
 
-pm::v1::GetUserResponse ControlService::Impl::get_user(Call& call,
-                                                       const pm::v1::GetUserRequest& request) {
-    auto user = read(call, [&](db::Transaction& tx) { return find_user(tx, request.id()); });
+pm::v1::GetUserResponse Users::get_user(Call& call, const pm::v1::GetUserRequest& request) {
+    auto user =
+        service_.read(call, [&](db::Transaction& tx) { return find_user(tx, request.id()); });
     if (!user) {
         fail(rpc::Code::not_found, "user not found");
     }
@@ -68,11 +69,10 @@ pm::v1::GetUserResponse ControlService::Impl::get_user(Call& call,
     return response;
 }
 
-pm::v1::ListUsersResponse ControlService::Impl::list_users(
-    Call& call, const pm::v1::ListUsersRequest& request) {
+pm::v1::ListUsersResponse Users::list_users(Call& call, const pm::v1::ListUsersRequest& request) {
     const Page page = parse_page(request.page_size(), request.page_token());
     pm::v1::ListUsersResponse response;
-    read(call, [&](db::Transaction& tx) {
+    service_.read(call, [&](db::Transaction& tx) {
         auto total = tx.exec("SELECT count(*) FROM users_projection WHERE NOT is_deleted");
         auto rows = tx.exec(fmt::format("SELECT {} FROM users_projection WHERE NOT is_deleted "
                                         "ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2",
@@ -118,12 +118,13 @@ pm::v1::UpdateUserResponse update_user(ControlService::Impl& impl, Call& call,
 
 }  // namespace
 
-pm::v1::UpdateUserResponse ControlService::Impl::update_user_email(
-    Call& call, const pm::v1::UpdateUserEmailRequest& request) {
-    return update_user(*this, call, request.id(), es::UserEmailChanged{request.email()}, false, "");
+pm::v1::UpdateUserResponse Users::update_user_email(Call& call,
+                                                    const pm::v1::UpdateUserEmailRequest& request) {
+    return update_user(service_, call, request.id(), es::UserEmailChanged{request.email()}, false,
+                       "");
 }
 
-pm::v1::UpdateUserResponse ControlService::Impl::update_user_password(
+pm::v1::UpdateUserResponse Users::update_user_password(
     Call& call, const pm::v1::UpdateUserPasswordRequest& request) {
     if (request.id() == call.caller_id) {
         // Changing your own password proves you know the current one, so that a stolen
@@ -132,7 +133,7 @@ pm::v1::UpdateUserResponse ControlService::Impl::update_user_password(
             fail(rpc::Code::invalid_argument,
                  "current_password is required to change your own password");
         }
-        auto hash = read(call, [&](db::Transaction& tx) -> std::optional<std::string> {
+        auto hash = service_.read(call, [&](db::Transaction& tx) -> std::optional<std::string> {
             auto rows = tx.exec(
                 "SELECT password_hash FROM users_projection WHERE id = $1 AND NOT is_deleted",
                 {call.caller_id});
@@ -144,7 +145,7 @@ pm::v1::UpdateUserResponse ControlService::Impl::update_user_password(
         if (!hash) {
             fail(rpc::Code::not_found, "user not found");
         }
-        if (!hasher_.verify(request.current_password(), *hash)) {
+        if (!service_.hasher_.verify(request.current_password(), *hash)) {
             fail(rpc::Code::permission_denied, "current password is incorrect");
         }
     } else if (!call.is_admin()) {
@@ -152,32 +153,32 @@ pm::v1::UpdateUserResponse ControlService::Impl::update_user_password(
     }
     std::string hash;
     try {
-        hash = hasher_.hash(request.new_password());
+        hash = service_.hasher_.hash(request.new_password());
     } catch (const std::invalid_argument& error) {
         fail(rpc::Code::invalid_argument, error.what());
     }
-    return update_user(*this, call, request.id(), es::UserPasswordChanged{hash}, false, "");
+    return update_user(service_, call, request.id(), es::UserPasswordChanged{hash}, false, "");
 }
 
-pm::v1::UpdateUserResponse ControlService::Impl::update_user_role(
-    Call& call, const pm::v1::UpdateUserRoleRequest& request) {
-    return update_user(*this, call, request.id(), es::UserRoleChanged{request.role()},
+pm::v1::UpdateUserResponse Users::update_user_role(Call& call,
+                                                   const pm::v1::UpdateUserRoleRequest& request) {
+    return update_user(service_, call, request.id(), es::UserRoleChanged{request.role()},
                        request.role() != "admin",
                        "this is the last enabled admin; make another user admin first");
 }
 
-pm::v1::UpdateUserResponse ControlService::Impl::set_user_disabled(
-    Call& call, const pm::v1::SetUserDisabledRequest& request) {
+pm::v1::UpdateUserResponse Users::set_user_disabled(Call& call,
+                                                    const pm::v1::SetUserDisabledRequest& request) {
     if (request.disabled()) {
-        return update_user(*this, call, request.id(), es::UserDisabled{}, true,
+        return update_user(service_, call, request.id(), es::UserDisabled{}, true,
                            "this is the last enabled admin; enable or create another admin first");
     }
-    return update_user(*this, call, request.id(), es::UserEnabled{}, false, "");
+    return update_user(service_, call, request.id(), es::UserEnabled{}, false, "");
 }
 
-pm::v1::DeleteUserResponse ControlService::Impl::delete_user(
-    Call& call, const pm::v1::DeleteUserRequest& request) {
-    auto version = read(call, [&](db::Transaction& tx) -> std::optional<std::int32_t> {
+pm::v1::DeleteUserResponse Users::delete_user(Call& call,
+                                              const pm::v1::DeleteUserRequest& request) {
+    auto version = service_.read(call, [&](db::Transaction& tx) -> std::optional<std::int32_t> {
         auto v = live_version(tx, "users_projection", es::kUserStream, request.id());
         if (v && is_last_admin(tx, request.id())) {
             fail(rpc::Code::failed_precondition,
@@ -188,9 +189,9 @@ pm::v1::DeleteUserResponse ControlService::Impl::delete_user(
     if (!version) {
         fail(rpc::Code::not_found, "user not found");
     }
-    append(call, user_stream(request.id()), es::ExpectedVersion::exactly(*version),
-           {es::NewEvent::of(es::UserDeleted{})});
-    sessions_.invalidate(request.id());
+    service_.append(call, user_stream(request.id()), es::ExpectedVersion::exactly(*version),
+                    {es::NewEvent::of(es::UserDeleted{})});
+    service_.sessions_.invalidate(request.id());
     return {};
 }
 
