@@ -30,8 +30,12 @@
 
 #include "agent_fleet.hpp"
 #include "pm/v1/control.pb.h"
+#include "support/drive.hpp"
 
 namespace {
+
+using pm::bench::percentile;
+using pm::bench::run;
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
@@ -48,25 +52,6 @@ std::int64_t rss_kib(int pid) {
         }
     }
     return -1;
-}
-
-template <class T>
-T run(asio::io_context& io, pm::rpc::Task<T> task) {
-    auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-    while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-        io.restart();
-        io.run_one_for(std::chrono::milliseconds(50));
-    }
-    return future.get();
-}
-
-double percentile(std::vector<double> values, double p) {
-    if (values.empty()) {
-        return 0;
-    }
-    std::sort(values.begin(), values.end());
-    const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
-    return values[index];
 }
 
 // One offered rate's bookkeeping, shared with its calls (which may outlive the round).

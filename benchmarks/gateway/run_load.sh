@@ -10,27 +10,9 @@ cd "$repo"
 agents=${1:-10000}
 rates=${2:-100,1000}
 duration=${3:-10s}
-build=build/release
-for b in daemons/pm-control daemons/pm-gateway daemons/pm-admin benchmarks/gateway/gateway_load; do
-    [[ -x $build/$b ]] || { echo "run_load.sh: $build/$b is missing; run scripts/bench or build $build" >&2; exit 1; }
-done
-# 10,000 agents are 10,000 sockets in each process; the machine allows 20,000 files each.
-ulimit -n 20000
+source "$repo/benchmarks/gateway/load_setup.sh"
+load_setup gateway-load daemons/pm-control daemons/pm-gateway daemons/pm-admin benchmarks/gateway/gateway_load
 
-work=$(mktemp -d /tmp/pm-gateway-load.XXXXXX)
-pids=()
-cleanup() {
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        kill -TERM "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-    done
-    [[ -n ${PM_PG_DIR:-} ]] && scripts/pg-throwaway stop --remove "$PM_PG_DIR"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "== machine"
-nproc; grep -m1 'model name' /proc/cpuinfo || true; free -g | head -2
 echo "== limits in this run"
 openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -1
 

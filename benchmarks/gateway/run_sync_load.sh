@@ -12,26 +12,8 @@ devices=${1:-10000}
 actions=${2:-50}
 concurrency=${3:-64}
 duration=${4:-20s}
-build=build/release
-for b in daemons/pm-control daemons/pm-gateway daemons/pm-admin benchmarks/gateway/sync_load; do
-    [[ -x $build/$b ]] || { echo "run_sync_load.sh: $build/$b is missing; build $build" >&2; exit 1; }
-done
-ulimit -n 20000
-
-work=$(mktemp -d /tmp/pm-sync-load.XXXXXX)
-pids=()
-cleanup() {
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        kill -TERM "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-    done
-    [[ -n ${PM_PG_DIR:-} ]] && scripts/pg-throwaway stop --remove "$PM_PG_DIR"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-echo "== machine"
-nproc; grep -m1 'model name' /proc/cpuinfo || true; uptime
+source "$repo/benchmarks/gateway/load_setup.sh"
+load_setup sync-load daemons/pm-control daemons/pm-gateway daemons/pm-admin benchmarks/gateway/sync_load
 
 eval "$(scripts/pg-throwaway start)"
 admin=$PM_TEST_DATABASE_URL

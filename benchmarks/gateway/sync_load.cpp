@@ -36,29 +36,15 @@
 #include "identity_store.hpp"
 #include "pm/v1/agent.pb.h"
 #include "pm/v1/control.pb.h"
+#include "support/drive.hpp"
 
 namespace {
 
+using pm::bench::percentile;
+using pm::bench::run;
+
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-T run(asio::io_context& io, pm::rpc::Task<T> task) {
-    auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-    while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-        io.restart();
-        io.run_one_for(std::chrono::milliseconds(50));
-    }
-    return future.get();
-}
-
-double percentile(std::vector<double> values, double p) {
-    if (values.empty()) {
-        return 0;
-    }
-    std::sort(values.begin(), values.end());
-    return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
-}
 
 // One control-plane call that must succeed.
 template <class Response, class Request>
