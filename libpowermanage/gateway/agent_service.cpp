@@ -154,6 +154,7 @@ AgentServiceStats AgentService::stats() const {
     s.results = impl_->results_.load();
     s.output_chunks_dropped = impl_->chunks_dropped_.load();
     s.hints = impl_->hints_.load();
+    s.streams_closed_unavailable = impl_->streams_closed_unavailable_.load();
     return s;
 }
 

@@ -48,6 +48,12 @@ public:
 
     // ---- stream_handler.cpp ----
     rpc::Task<rpc::Status> serve_stream(rpc::CallContext& ctx, rpc::ServerStream& stream);
+    /// Logs why the gateway could not `what` for this agent and closes its stream with
+    /// `unavailable` (when the session still lives), so that it reconnects instead of living
+    /// on with its reports lost.
+    void close_unrecorded(const std::shared_ptr<QueuedSession>& session,
+                          const std::string& device_id, std::string_view what,
+                          std::exception_ptr error);
 
     // ---- sync_actions.cpp ----
     pm::v1::SyncActionsResponse sync_actions(const std::string& device_id);
@@ -119,6 +125,7 @@ public:
     std::atomic<std::uint64_t> results_{0};
     std::atomic<std::uint64_t> chunks_dropped_{0};
     std::atomic<std::uint64_t> hints_{0};
+    std::atomic<std::uint64_t> streams_closed_unavailable_{0};
 };
 
 /// Builds the pm.v1.Action an agent receives. `id` becomes Action.id, the id the signature

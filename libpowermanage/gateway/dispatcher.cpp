@@ -144,6 +144,9 @@ void AgentService::Impl::deliver(std::vector<PendingExecution> executions) {
                 continue;  // already on this stream
             }
         }
+        // Taken before the send: the agent may answer, and its result be recorded, before the
+        // ExecutionDispatched below is.
+        const auto sent_at = clock_.now();
         const auto routed = connections_.route(execution.device_id, execution.message);
         if (routed == RouteResult::offline) {
             continue;
@@ -153,7 +156,7 @@ void AgentService::Impl::deliver(std::vector<PendingExecution> executions) {
             recorded.push_back(store_.append_async(
                 {std::string(es::kExecutionStream), execution.id}, es::ExpectedVersion::any(),
                 {es::NewEvent::of(
-                    es::ExecutionDispatched{execution.device_id, options_.gateway_id})},
+                    es::ExecutionDispatched{execution.device_id, options_.gateway_id, sent_at})},
                 db::Actor::system("gateway")));
         }
     }

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <google/protobuf/util/time_util.h>
 
 #include "gateway/agent_service_impl.hpp"
@@ -19,6 +20,11 @@ namespace asio = boost::asio;
 using namespace boost::asio::experimental::awaitable_operators;
 
 namespace {
+
+// What an agent is told when the gateway closes its stream for want of its database. Not the
+// database's own error: that goes to the log.
+constexpr std::string_view kCannotRecord =
+    "the gateway cannot reach its database just now; reconnect in a few seconds";
 
 // One read that reports a protocol error instead of throwing it; cancellation (a timeout won)
 // still propagates as an exception, which the racing operator discards.
@@ -65,7 +71,7 @@ rpc::Code code_for_close(const std::string& code) {
         return rpc::Code::resource_exhausted;
     if (code == "heartbeat_timeout")
         return rpc::Code::deadline_exceeded;
-    if (code == "shutdown")
+    if (code == "shutdown" || code == kUnavailableCode)
         return rpc::Code::unavailable;
     return rpc::Code::invalid_argument;
 }
@@ -105,6 +111,24 @@ private:
 
 }  // namespace
 
+void AgentService::Impl::close_unrecorded(const std::shared_ptr<QueuedSession>& session,
+                                          const std::string& device_id, std::string_view what,
+                                          std::exception_ptr error) {
+    std::string text = "unknown error";
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        text = e.what();
+    } catch (...) {
+    }
+    logger_.warn(fmt::format("closing an agent's stream: cannot {}", what),
+                 {{"device", device_id}, {"error", text}});
+    ++streams_closed_unavailable_;
+    if (session) {
+        session->close(std::string(kUnavailableCode), std::string(kCannotRecord));
+    }
+}
+
 rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
                                                         rpc::ServerStream& stream) {
     auto self = shared_from_this();
@@ -143,7 +167,18 @@ rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
     } else {
         const std::string serial =
             ctx.peer_certificate ? ctx.peer_certificate->serial_hex : std::string();
-        co_await workers_.run([&] { admission = admit(device_id, serial); });
+        std::string failure;
+        try {
+            co_await workers_.run([&] { admission = admit(device_id, serial); });
+        } catch (const std::exception& error) {
+            failure = error.what();
+        }
+        if (!failure.empty()) {
+            logger_.warn("cannot admit an agent: its device cannot be checked",
+                         {{"device", device_id}, {"error", failure}});
+            admission.code = rpc::Code::unavailable;
+            admission.reason = std::string(kCannotRecord);
+        }
     }
     if (!admission.admitted) {
         ++hellos_refused_;
@@ -167,10 +202,17 @@ rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
     auto session = QueuedSession::create();
     connections_.attach(device_id, session);
     touch(device_id, nullptr);
-    workers_.post([self, device_id, hello] {
-        self->record_connected(device_id, hello);
-        self->deliver(self->pending_for_devices({device_id}));
-    });
+    // The agent's pending work. If it cannot be read, the stream must not live on without it:
+    // close it, and the agent gets its work when it reconnects.
+    std::weak_ptr<QueuedSession> weak_session = session;
+    workers_.post(
+        [self, device_id, hello] {
+            self->record_connected(device_id, hello);
+            self->deliver(self->pending_for_devices({device_id}));
+        },
+        [self, device_id, weak_session](std::exception_ptr error) {
+            self->close_unrecorded(weak_session.lock(), device_id, "read its pending work", error);
+        });
 
     // ---- reader and writer ----
     StreamState state(executor);
@@ -217,20 +259,33 @@ rpc::Task<rpc::Status> AgentService::Impl::serve_stream(rpc::CallContext& ctx,
             }
             const auto& message = static_cast<const pm::v1::AgentMessage&>(*outcome->message);
             touch(device_id, message.has_heartbeat() ? &message.heartbeat() : nullptr);
-            if (message.has_action_result()) {
-                co_await workers_.run([&] { record_result(device_id, message.action_result()); });
-            } else if (message.has_output_chunk()) {
-                if (!budget.take()) {
-                    ++chunks_dropped_;
-                    continue;
+            if (message.has_output_chunk() && !budget.take()) {
+                ++chunks_dropped_;
+                continue;
+            }
+            // What the agent reports must be recorded, or the stream ends: a stream whose
+            // reports are lost while it keeps receiving work is worse than a reconnect.
+            std::exception_ptr failure;
+            try {
+                if (message.has_action_result()) {
+                    co_await workers_.run(
+                        [&] { record_result(device_id, message.action_result()); });
+                } else if (message.has_output_chunk()) {
+                    co_await workers_.run([&] {
+                        if (!record_output(device_id, message.output_chunk())) {
+                            ++chunks_dropped_;
+                        }
+                    });
+                } else if (message.has_security_alert()) {
+                    co_await workers_.run(
+                        [&] { record_alert(device_id, message.security_alert()); });
                 }
-                co_await workers_.run([&] {
-                    if (!record_output(device_id, message.output_chunk())) {
-                        ++chunks_dropped_;
-                    }
-                });
-            } else if (message.has_security_alert()) {
-                co_await workers_.run([&] { record_alert(device_id, message.security_alert()); });
+            } catch (const std::exception&) {
+                failure = std::current_exception();
+            }
+            if (failure) {
+                close_unrecorded(session, device_id, "record its report", failure);
+                break;
             }
         }
         // Let the writer send the close reason; it cancels writer_done when it is finished.

@@ -2,7 +2,9 @@
 // agents registered through Register holding real mTLS streams.
 #include <thread>
 
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
+#include <pqxx/pqxx>
 
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/common/ulid.hpp>
@@ -77,6 +79,96 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     EXPECT_EQ(done.output().stdout(), "hello\n");
     EXPECT_EQ(done.duration_ms(), 12);
     EXPECT_TRUE(done.has_completed_at());
+}
+
+// The gateway records a send after making it, so the result of an agent that answers at once
+// is often recorded first. The history must still say when each execution was sent, before it
+// completed.
+TEST_F(GatewayTest, AnAgentThatAnswersAtOnceHasATrueHistory) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 20; ++i) {
+        ids.push_back(dispatch(agent.device_id, shell_action("true")));
+        auto sent = receive(agent);
+        ASSERT_TRUE(sent && sent->has_action());
+        pm::v1::AgentMessage result;
+        result.set_id(new_ulid());
+        result.mutable_action_result()->mutable_action_id()->set_value(
+            sent->action().action().id().value());
+        result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_SUCCESS);
+        // The agent's clock, to the nanosecond as agents send it (TimeUtil's is whole seconds).
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        *result.mutable_action_result()->mutable_completed_at() =
+            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+        send(agent, result);
+    }
+    for (const auto& id : ids) {
+        ASSERT_TRUE(eventually([&] {
+            return execution(id).status() == pm::v1::EXECUTION_STATUS_SUCCESS &&
+                   execution(id).has_dispatched_at();
+        })) << "execution "
+            << id << " has no dispatched_at: " << execution(id).DebugString();
+        const auto done = execution(id);
+        EXPECT_LE(google::protobuf::util::TimeUtil::TimestampToNanoseconds(done.dispatched_at()),
+                  google::protobuf::util::TimeUtil::TimestampToNanoseconds(done.completed_at()))
+            << done.DebugString();
+    }
+}
+
+// The database goes away under a live stream: what the agent reports cannot be recorded, so
+// the gateway closes the stream with `unavailable` instead of keeping a stream that receives
+// work while its results are lost. Once the database is back, the agent reconnects, gets its
+// unanswered execution again, and its result is recorded.
+TEST_F(GatewayTest, ADatabaseOutageClosesTheStreamInsteadOfLeavingAZombie) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+    const auto execution_id = dispatch(agent.device_id, shell_action("true"));
+    auto sent = receive(agent);
+    ASSERT_TRUE(sent && sent->has_action());
+
+    const std::string database = database_name();
+    pqxx::connection admin(admin_database_url());
+    const auto cut = [&](bool allow) {
+        pqxx::nontransaction tx(admin);
+        tx.exec0("ALTER DATABASE " + tx.quote_name(database) + " WITH ALLOW_CONNECTIONS " +
+                 (allow ? "true" : "false"));
+        if (!allow) {
+            tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+                    tx.quote(database));
+        }
+    };
+    cut(false);
+    pm::v1::AgentMessage result;
+    result.set_id(new_ulid());
+    result.mutable_action_result()->mutable_action_id()->set_value(execution_id);
+    result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_SUCCESS);
+    send(agent, result);
+    auto closing = receive(agent);
+    ASSERT_TRUE(closing.has_value()) << "the stream ended without saying why";
+    ASSERT_TRUE(closing->has_error()) << closing->DebugString();
+    EXPECT_EQ(closing->error().code(), "unavailable");
+    EXPECT_FALSE(receive(agent).has_value()) << "the stream must end after the error";
+    EXPECT_TRUE(eventually([&] { return !gateway_->connections().connected(agent.device_id); }));
+    EXPECT_EQ(gateway_->service().stats().streams_closed_unavailable, 1u);
+
+    cut(true);
+    ASSERT_TRUE(eventually([&] {
+        connect(agent);
+        auto first = receive(agent);
+        return first && first->has_welcome();
+    }));
+    auto again = receive(agent);
+    ASSERT_TRUE(again && again->has_action()) << "the unanswered execution is sent again";
+    EXPECT_EQ(again->action().action().id().value(), execution_id);
+    send(agent, result);
+    EXPECT_TRUE(eventually(
+        [&] { return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_SUCCESS; }));
 }
 
 TEST_F(GatewayTest, AStoredActionIsDispatchedWithItsParams) {

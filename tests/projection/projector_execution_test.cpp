@@ -266,6 +266,52 @@ TEST_F(ExecutionProjector, ALateDispatchAfterCompletionDoesNotMoveTheStatusBack)
     EXPECT_EQ(version(id), text(completed));
 }
 
+TEST_F(ExecutionProjector, TheSendTimeIsTheGatewaysNotTheEventsTime) {
+    const auto id = create();
+    clock_.advance(5min);
+    append(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0 + 1min});
+    EXPECT_EQ(state(id),
+              (Row{"dispatched", micros(kT0 + 1min), "NULL", "NULL", "NULL", "NULL", "NULL"}));
+}
+
+// An agent that answers at once: its result is recorded before the gateway's record of the
+// send. The history still says when it was sent, and the send comes before the completion.
+TEST_F(ExecutionProjector, ADispatchRecordedAfterTheResultStillSaysWhenItWasSent) {
+    const auto id = create();
+    clock_.advance(3min);
+    append(id, ExecutionCompleted{.duration_ms = 4, .completed_at = kT0 + 2min});
+    clock_.advance(1min);
+    const auto position =
+        append(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0 + 1min});
+    EXPECT_EQ(state(id), (Row{"success", micros(kT0 + 1min), "NULL", micros(kT0 + 2min), "4",
+                              "NULL", "NULL"}));
+    EXPECT_EQ(version(id), text(position));
+}
+
+TEST_F(ExecutionProjector, ADispatchRecordedAfterTheStartKeepsItRunning) {
+    const auto id = create();
+    clock_.advance(2min);
+    append(id, ExecutionStarted{});
+    append(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0 + 1min});
+    EXPECT_EQ(state(id), (Row{"running", micros(kT0 + 1min), micros(kT0 + 2min), "NULL", "NULL",
+                              "NULL", "NULL"}));
+}
+
+TEST_F(ExecutionProjector, AResendAfterTheAnswerDoesNotReplaceTheSendThatWasAnswered) {
+    const auto id = create();
+    append(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0});
+    clock_.advance(2min);
+    append(id, ExecutionCompleted{.duration_ms = 4, .completed_at = kT0 + 1min});
+    expect_ignored(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0 + 90s});
+    EXPECT_EQ(state(id).at(1), micros(kT0));
+}
+
+TEST_F(ExecutionProjector, AnExpiredExecutionGetsNoSendTime) {
+    const auto id = create();
+    append(id, ExecutionExpired{});
+    expect_ignored(id, ExecutionDispatched{.device_id = "dev-1", .sent_at = kT0});
+}
+
 TEST_F(ExecutionProjector, ALateStartAfterCompletionIsIgnored) {
     const auto id = create();
     append(id, ExecutionCompleted{.duration_ms = 10});

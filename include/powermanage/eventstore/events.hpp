@@ -729,8 +729,12 @@ struct ExecutionDispatched {
     std::string device_id{};
     /// The gateway that sent it.
     std::optional<std::string> gateway_id{};
+    /// When the gateway handed it to the agent's stream, taken before the send. The event is
+    /// recorded after the send, so an agent that answers at once can have its result recorded
+    /// first; this time, not the event's, is the execution's `dispatched_at`.
+    std::optional<Timestamp> sent_at{};
 };
-BOOST_DESCRIBE_STRUCT(ExecutionDispatched, (), (device_id, gateway_id))
+BOOST_DESCRIBE_STRUCT(ExecutionDispatched, (), (device_id, gateway_id, sent_at))
 
 /// The agent started running an execution.
 struct ExecutionStarted {

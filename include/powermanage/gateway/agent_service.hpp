@@ -72,6 +72,9 @@ struct AgentServiceStats {
     std::uint64_t results = 0;                ///< ActionResults recorded
     std::uint64_t output_chunks_dropped = 0;  ///< over the rate or for unknown executions
     std::uint64_t hints = 0;                  ///< dispatch notifications received
+    /// Streams closed because what the agent reported (or its pending work) could not be
+    /// read or recorded: the database was unreachable.
+    std::uint64_t streams_closed_unavailable = 0;
 };
 
 /// The AgentService handlers and the dispatcher. Create one per gateway process.

@@ -42,6 +42,9 @@ namespace pm::gateway {
 inline constexpr std::string_view kReplacedCode = "replaced";
 /// Error code sent to an agent that did not read its stream fast enough.
 inline constexpr std::string_view kStalledCode = "stalled";
+/// Error code sent to an agent whose stream the gateway closes because it cannot record what
+/// the agent reports (its database is unreachable); the agent reconnects later.
+inline constexpr std::string_view kUnavailableCode = "unavailable";
 
 /// What AgentSession::offer() did with a message.
 enum class OfferResult {

@@ -49,7 +49,16 @@ $$;
 -- back to pending/dispatched. A dispatched execution may be dispatched again (re-sent on
 -- reconnect): dispatched_at then records the latest send. An event the guard refuses leaves the
 -- row untouched, projection_version included.
+--
+-- dispatched_at is the gateway's send time (`sent_at`, taken before the send; occurred_at for
+-- events written before it existed). The gateway records the send after it, so an agent that
+-- answers at once can have its result recorded first: ExecutionDispatched then arrives at a
+-- started or finished execution. It no longer changes the status, but still records the send
+-- when none is known, or when it is a later send that still came before the result (a re-send
+-- on reconnect whose answer is the one recorded).
 CREATE OR REPLACE FUNCTION pm_project_execution(e events) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_sent timestamptz;
 BEGIN
     CASE e.event_type
     WHEN 'ExecutionCreated' THEN
@@ -59,10 +68,21 @@ BEGIN
         PERFORM pm_project_output_chunks(ARRAY[e]);
         RETURN;
     WHEN 'ExecutionDispatched' THEN
+        v_sent := coalesce((e.data ->> 'sent_at')::timestamptz, e.occurred_at);
         UPDATE executions_projection
-        SET status = 'dispatched', dispatched_at = e.occurred_at, projection_version = e.position
+        SET status = 'dispatched', dispatched_at = v_sent, projection_version = e.position
         WHERE id = e.stream_id AND projection_version < e.position
           AND status IN ('pending', 'dispatched');
+        IF NOT FOUND THEN
+            -- Recorded after the agent's answer: keep the status, record the send.
+            UPDATE executions_projection
+            SET dispatched_at = v_sent, projection_version = e.position
+            WHERE id = e.stream_id AND projection_version < e.position
+              AND status NOT IN ('pending', 'dispatched', 'expired')
+              AND (dispatched_at IS NULL
+                   OR (v_sent > dispatched_at
+                       AND v_sent <= coalesce(started_at, completed_at, 'infinity')));
+        END IF;
     WHEN 'ExecutionStarted' THEN
         UPDATE executions_projection
         SET status = 'running', started_at = e.occurred_at, projection_version = e.position
