@@ -34,6 +34,12 @@ pm::OptionSet options() {
         .default_value(16)
         .range(1, 1000)
         .help("Database connections the gateway may use.");
+    set.add_int("database-workers")
+        .default_value(0)
+        .range(0, 1000)
+        .help(
+            "Threads doing the agents' database work (results, output, delivery); 0: one "
+            "per database connection.");
     set.add_bool("tls").help("Accepted for compatibility; TLS is always on unless --insecure-h2c.");
     set.add_path("tls-cert").env("GATEWAY_TLS_CERT").help("The gateway's certificate (PEM).");
     set.add_path("tls-key").env("GATEWAY_TLS_KEY").help("Its private key (PEM).");
@@ -93,6 +99,7 @@ int main(int argc, char** argv) {
         o.health_address = config.get_string("health-addr");
         o.database_url = config.get_url("database-url");
         o.database_connections = static_cast<std::size_t>(config.get_int("database-connections"));
+        o.agents.database_workers = static_cast<std::size_t>(config.get_int("database-workers"));
         o.tls_certificate_file = path_or_empty(config, "tls-cert");
         o.tls_key_file = path_or_empty(config, "tls-key");
         o.tls_ca_file = path_or_empty(config, "tls-ca");

@@ -15,7 +15,7 @@ AgentService::Impl::Impl(db::ConnectionPool& pool, eventstore::EventStore& store
       logger_(logger),
       clock_(clock),
       ids_(clock),
-      workers_(8) {}
+      workers_(options_.database_workers != 0 ? options_.database_workers : pool.max_size()) {}
 
 void AgentService::Impl::housekeeping_loop() {
     auto next_flush = std::chrono::steady_clock::now() + options_.presence_flush_interval;

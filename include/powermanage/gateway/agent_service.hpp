@@ -60,6 +60,10 @@ struct AgentServiceOptions {
     std::uint32_t output_chunks_per_second = 50;
     /// Largest stdout or stderr in an ActionResult kept (the contract's 1 MiB).
     std::size_t max_result_output_bytes = 1 << 20;
+    /// Threads that do the agents' database work (admission, results, output, delivery).
+    /// Each holds at most one pooled connection while it works, so more threads than pooled
+    /// connections only wait for one; 0 means one per pooled connection.
+    std::size_t database_workers = 0;
     /// Development only (h2c without certificates): trust Hello.device_id. Never in production.
     bool trust_hello_device_id = false;
 };
