@@ -12,8 +12,7 @@
 #include <openssl/rand.h>
 
 #include <powermanage/auth/jwt.hpp>
-
-#include "auth/base64url.hpp"
+#include <powermanage/common/base64.hpp>
 
 namespace pm::auth {
 namespace {
@@ -145,12 +144,12 @@ std::string JwtCodec::sign(const Claims& claims) const {
     if (!claims.family.empty()) {
         payload["fam"] = claims.family;
     }
-    std::string token = detail::base64url_encode(kHeaderJson);
+    std::string token = pm::base64url_encode(kHeaderJson);
     token += '.';
-    token += detail::base64url_encode(json::serialize(payload));
+    token += pm::base64url_encode(json::serialize(payload));
     const Tag tag = hmac_sha256(secret_, token);
     token += '.';
-    token += detail::base64url_encode(
+    token += pm::base64url_encode(
         std::string_view(reinterpret_cast<const char*>(tag.data()), tag.size()));
     return token;
 }
@@ -165,9 +164,9 @@ JwtCodec::Verified JwtCodec::verify(std::string_view token, TokenType expected,
     if (dot2 == std::string_view::npos || token.find('.', dot2 + 1) != std::string_view::npos) {
         return fail(JwtError::malformed);
     }
-    const auto header_text = detail::base64url_decode(token.substr(0, dot1));
-    const auto payload_text = detail::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
-    const auto signature = detail::base64url_decode(token.substr(dot2 + 1));
+    const auto header_text = pm::base64url_decode(token.substr(0, dot1));
+    const auto payload_text = pm::base64url_decode(token.substr(dot1 + 1, dot2 - dot1 - 1));
+    const auto signature = pm::base64url_decode(token.substr(dot2 + 1));
     if (!header_text || !payload_text || !signature) {
         return fail(JwtError::malformed);
     }

@@ -6,42 +6,12 @@
 #include <openssl/err.h>
 
 #include <powermanage/ca/authority.hpp>
+#include <powermanage/common/base64.hpp>
 
 #include "ca/authority_state.hpp"
 
 namespace pm::ca {
 namespace {
-
-// RFC 4648 base64 with padding, as Go's base64.StdEncoding writes it (the agent's side).
-std::string standard_base64(std::string_view bytes) {
-    constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((bytes.size() + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= bytes.size(); i += 3) {
-        const auto chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
-                           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1]))
-                               << 8 |
-                           static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-        out += kAlphabet[chunk >> 18 & 0x3F];
-        out += kAlphabet[chunk >> 12 & 0x3F];
-        out += kAlphabet[chunk >> 6 & 0x3F];
-        out += kAlphabet[chunk & 0x3F];
-    }
-    const std::size_t rest = bytes.size() - i;
-    if (rest > 0) {
-        std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i]))
-                              << 16;
-        if (rest == 2) {
-            chunk |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-        }
-        out += kAlphabet[chunk >> 18 & 0x3F];
-        out += kAlphabet[chunk >> 12 & 0x3F];
-        out += rest == 2 ? kAlphabet[chunk >> 6 & 0x3F] : '=';
-        out += '=';
-    }
-    return out;
-}
 
 const unsigned char* bytes_of(std::string_view text) {
     return reinterpret_cast<const unsigned char*>(text.data());
@@ -57,7 +27,8 @@ std::string CertificateAuthority::action_signing_input(std::string_view action_i
     input += ':';
     input += std::to_string(action_type);
     input += ':';
-    input += standard_base64(params_canonical);
+    // Standard padded base64, as Go's base64.StdEncoding writes it (the agent's side).
+    input += pm::base64_encode(params_canonical);
     return input;
 }
 

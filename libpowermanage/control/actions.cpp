@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/eventstore/events.hpp>
 #include <powermanage/validation/validator.hpp>
@@ -16,7 +17,6 @@
 #include "control/domains.hpp"
 #include "control/records.hpp"
 #include "pm/v1/actions.pb.h"
-#include "rpc/text_codec.hpp"
 
 namespace pm::control {
 
@@ -92,8 +92,8 @@ es::ActionSigned signed_event(const ca::CertificateAuthority& authority, const s
                               int type, const boost::json::object& params) {
     const std::string canonical = boost::json::serialize(params);
     es::ActionSigned event;
-    event.signature = rpc::detail::base64_encode(authority.sign_action(id, type, canonical));
-    event.params_canonical = rpc::detail::base64_encode(canonical);
+    event.signature = pm::base64_encode(authority.sign_action(id, type, canonical));
+    event.params_canonical = pm::base64_encode(canonical);
     return event;
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/common/time.hpp>
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/eventstore/events.hpp>
@@ -12,7 +13,6 @@
 #include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace pm::control {
 
@@ -187,7 +187,7 @@ CreatedExecutions append_executions(ControlService::Impl& impl, const Call& call
         // Signed per execution: agents verify "<Action.id>:<type>:<params>", and the gateway
         // sends the execution id as Action.id so that results name the execution.
         event.params_canonical = boost::json::serialize(runnable.params);
-        event.signature = rpc::detail::base64_encode(impl.authority_.sign_action(
+        event.signature = pm::base64_encode(impl.authority_.sign_action(
             created.ids.back(), runnable.action_type, *event.params_canonical));
         changes.push_back({{std::string(es::kExecutionStream), created.ids.back()},
                            es::ExpectedVersion::no_stream(),

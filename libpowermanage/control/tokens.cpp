@@ -4,12 +4,12 @@
 #include <fmt/format.h>
 #include <openssl/rand.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/eventstore/events.hpp>
 
 #include "control/domains.hpp"
 #include "control/records.hpp"
 #include "control/service_impl.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace pm::control {
 
@@ -28,8 +28,8 @@ std::string new_token_value() {
     if (RAND_bytes(raw, sizeof raw) != 1) {
         throw std::runtime_error("the system's random number generator failed");
     }
-    std::string out = rpc::detail::base64_encode(
-        std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
+    std::string out =
+        pm::base64_encode(std::string_view(reinterpret_cast<const char*>(raw), sizeof raw));
     for (char& c : out) {
         c = c == '+' ? '-' : c == '/' ? '_' : c;
     }

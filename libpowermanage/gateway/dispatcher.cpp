@@ -3,12 +3,12 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/contract/action_params.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/events.hpp>
 
 #include "gateway/agent_service_impl.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace pm::gateway {
 
@@ -45,7 +45,7 @@ std::vector<PendingExecution> read_pending(const db::Result& rows, UlidGenerator
         message->set_id(ids.next_string());
         std::optional<std::string> signature;
         if (!rows.is_null(i, 6)) {
-            signature = rpc::detail::base64_decode(rows.text(i, 6)).value_or(std::string());
+            signature = pm::base64_decode(rows.text(i, 6)).value_or(std::string());
         }
         std::optional<std::string> canonical;
         if (!rows.is_null(i, 7)) {

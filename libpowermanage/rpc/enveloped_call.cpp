@@ -13,6 +13,8 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
+#include <powermanage/common/base64.hpp>
+
 #include "rpc/async_gate.hpp"
 #include "rpc/call_runner.hpp"
 #include "rpc/compression.hpp"
@@ -195,7 +197,7 @@ private:
         if (whole == 0) {
             return;
         }
-        auto decoded = base64_decode(std::string_view(text_pending_).substr(0, whole));
+        auto decoded = pm::base64_decode(std::string_view(text_pending_).substr(0, whole));
         if (!decoded) {
             throw RpcError(Code::invalid_argument, "grpc-web-text body is not valid base64");
         }
@@ -234,7 +236,7 @@ private:
             co_await exchange_.send_headers(200, start_headers(), false);
         }
         if (type_.web_text) {
-            frame = base64_encode(frame);
+            frame = pm::base64_encode(frame);
         }
         if (!co_await exchange_.send_data(std::move(frame), end)) {
             failure_ = Clock::now() - started >= timeout

@@ -9,6 +9,7 @@
 #include <openssl/hmac.h>
 
 #include <powermanage/auth/jwt.hpp>
+#include <powermanage/common/base64.hpp>
 
 namespace pm::auth {
 namespace {

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/common/ulid.hpp>
 
 #include "control_fixture.hpp"

@@ -6,10 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <powermanage/ca/authority.hpp>
+#include <powermanage/common/base64.hpp>
 
 #include "configuration_steps.hpp"
 #include "control_fixture.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace pm::testing {
 namespace {
@@ -66,7 +66,7 @@ TEST_F(ConfiguredDispatchTest, ASetDispatchesItsActionsInMemberOrderPresentAndSi
                 {id});
         ASSERT_EQ(rows.rows(), 1);
         ASSERT_FALSE(rows.is_null(0, 2)) << id << " is not signed";
-        const auto signature = rpc::detail::base64_decode(rows.text(0, 2));
+        const auto signature = pm::base64_decode(rows.text(0, 2));
         ASSERT_TRUE(signature.has_value());
         EXPECT_TRUE(host_->authority().verify_action(id, static_cast<int>(rows.int64(0, 0)),
                                                      rows.text(0, 1), *signature))

@@ -36,13 +36,14 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <powermanage/common/base64.hpp>
+
 #include "fuzz_support.hpp"
 #include "rpc/codec.hpp"
 #include "rpc/compression.hpp"
 #include "rpc/connect_error.hpp"
 #include "rpc/envelope.hpp"
 #include "rpc/exchange.hpp"
-#include "rpc/text_codec.hpp"
 
 namespace {
 
@@ -158,7 +159,7 @@ void reader_mode(std::uint8_t choice, pm::fuzz::Input& input) {
                 }
             }
             const auto whole = pending.size() / 4 * 4;
-            const auto decoded = detail::base64_decode(std::string_view(pending).substr(0, whole));
+            const auto decoded = pm::base64_decode(std::string_view(pending).substr(0, whole));
             if (!decoded) {
                 break;  // the server answers invalid_argument
             }
@@ -348,7 +349,7 @@ void check_response(const FakeExchange& exchange, std::string_view content_type,
     } else if (type->protocol == pm::rpc::Protocol::grpc_web) {
         std::string body = exchange.response();
         if (type->web_text) {
-            const auto decoded = detail::base64_decode(body);
+            const auto decoded = pm::base64_decode(body);
             require(decoded.has_value(), "gRPC-Web text response is not base64", body);
             body = *decoded;
         }

@@ -17,6 +17,8 @@
 #include <string>
 #include <string_view>
 
+#include <powermanage/common/base64.hpp>
+
 #include "fuzz_support.hpp"
 #include "rpc/codec.hpp"
 #include "rpc/compression.hpp"
@@ -73,9 +75,9 @@ void content_type(std::string_view text) {
 }
 
 void base64(std::string_view text) {
-    (void)detail::base64_decode(text);
-    const auto encoded = detail::base64_encode(text);
-    const auto decoded = detail::base64_decode(encoded);
+    (void)pm::base64_decode(text);
+    const auto encoded = pm::base64_encode(text);
+    const auto decoded = pm::base64_decode(encoded);
     require(decoded && *decoded == text, "base64 round trip", encoded);
 }
 

@@ -1,5 +1,5 @@
 // The protocol building blocks without sockets: status tables, headers, content types,
-// envelopes, gzip (with a bomb), base64, percent-encoding, timeouts, Connect error JSON.
+// envelopes, gzip (with a bomb), percent-encoding, timeouts, Connect error JSON.
 
 #include <gtest/gtest.h>
 
@@ -188,19 +188,6 @@ TEST(CompressionTest, AcceptEncodingLists) {
     EXPECT_TRUE(detail::is_identity(""));
     EXPECT_TRUE(detail::is_identity("identity"));
     EXPECT_FALSE(detail::is_identity("gzip"));
-}
-
-TEST(TextCodecTest, Base64) {
-    for (const std::string data : {"", "f", "fo", "foo", "foob", "fooba", "foobar"}) {
-        EXPECT_EQ(detail::base64_decode(detail::base64_encode(data)), data);
-    }
-    EXPECT_EQ(detail::base64_encode("foobar"), "Zm9vYmFy");
-    EXPECT_EQ(detail::base64_encode("fo"), "Zm8=");
-    // gRPC-Web text: separately padded frames one after the other.
-    EXPECT_EQ(detail::base64_decode("Zm8=YmFy"), "fobar");
-    EXPECT_EQ(detail::base64_decode("Zm8"), "fo");  // padding left out
-    EXPECT_EQ(detail::base64_decode("Zm9v!"), std::nullopt);
-    EXPECT_EQ(detail::base64_decode("Z"), std::nullopt);
 }
 
 TEST(TextCodecTest, PercentEncoding) {

@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include <powermanage/common/base64.hpp>
 #include <powermanage/rpc/client.hpp>
 #include <powermanage/rpc/server.hpp>
 
@@ -21,7 +22,6 @@
 #include "pm/v1/control.pb.h"
 #include "rpc/compression.hpp"
 #include "rpc/envelope.hpp"
-#include "rpc/text_codec.hpp"
 #include "rpc_test_support.hpp"
 
 namespace pm::testing {
@@ -499,10 +499,10 @@ TEST_F(ServerTest, GrpcWebUnaryOverHttp1) {
 TEST_F(ServerTest, GrpcWebTextIsBase64BothWays) {
     const auto response =
         http_request(port_, "POST", kUnaryPath, {{"content-type", "application/grpc-web-text"}},
-                     rpc::detail::base64_encode(envelope_of(echo_request("text mode"))));
+                     pm::base64_encode(envelope_of(echo_request("text mode"))));
     ASSERT_EQ(response.status, 200);
     EXPECT_EQ(response.header("content-type"), "application/grpc-web-text");
-    const auto decoded = rpc::detail::base64_decode(response.body);
+    const auto decoded = pm::base64_decode(response.body);
     ASSERT_TRUE(decoded.has_value());
     const auto frames = envelopes_in(*decoded);
     ASSERT_EQ(frames.size(), 2u);
