@@ -2,6 +2,9 @@
 #include <string>
 
 #include <benchmark/benchmark.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/ca/request.hpp>
@@ -38,6 +41,29 @@ BENCHMARK_CAPTURE(BM_SignAgentRequest, P256Ca, KeyType::ecdsa_p256)
 BENCHMARK_CAPTURE(BM_SignAgentRequest, Rsa3072Ca, KeyType::rsa_3072)
     ->ThreadRange(1, 2)
     ->UseRealTime();
+
+// The limit for BM_SignAgentRequest, measured in the same run: what any CA must do with a
+// request before it can sign it, with OpenSSL directly and nothing of ours — parse the same
+// PEM request and verify its self-signature. Issue #14's goal: signatures >= 50 % of this.
+void BM_ParseAndVerifyCsr(benchmark::State& state) {
+    const AgentRequest request = make_agent_request("agent-1.example.lan");
+    for (auto _ : state) {
+        BIO* bio =
+            BIO_new_mem_buf(request.csr_pem.data(), static_cast<int>(request.csr_pem.size()));
+        X509_REQ* parsed = PEM_read_bio_X509_REQ(bio, nullptr, nullptr, nullptr);
+        const int verified =
+            parsed == nullptr ? -1 : X509_REQ_verify(parsed, X509_REQ_get0_pubkey(parsed));
+        X509_REQ_free(parsed);
+        BIO_free(bio);
+        if (verified != 1) {
+            ERR_clear_error();
+            state.SkipWithError("the request does not parse or verify");
+            break;
+        }
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ParseAndVerifyCsr)->ThreadRange(1, 2)->UseRealTime();
 
 // Signing a stored action for dispatch.
 void BM_SignAction(benchmark::State& state, KeyType type) {

@@ -18,8 +18,10 @@ IssuedCertificate CertificateAuthority::sign_agent_request(std::string_view csr,
                                                            {NID_commonName, device_id}});
     const detail::AgentCsr request = detail::read_agent_csr(csr);
 
-    const detail::X509Ptr certificate =
-        detail::new_certificate(request.public_key, subject.get(), window);
+    // The request's SubjectPublicKeyInfo goes into the certificate as it is: the key was
+    // decoded once to check the policy and the request's signature, and is not encoded again.
+    const detail::X509Ptr certificate = detail::new_certificate(
+        X509_REQ_get_X509_PUBKEY(request.request.get()), subject.get(), window);
     detail::add_basic_constraints(certificate.get(), false);
     if (request.key_kind == detail::KeyKind::rsa) {
         detail::add_key_usage(certificate.get(),

@@ -105,6 +105,7 @@ CaMaterial load_ca(std::string_view certificate_pem, std::string_view key_pem,
         ca.key_id = public_key_id(ca.certificate.get());
     }
     ca.certificate_pem = certificate_to_pem(ca.certificate.get());
+    ca.signing = prepare_signing(ca.key.get(), certificate_digest(ca.key_kind));
     return ca;
 }
 

@@ -24,10 +24,11 @@ struct CaMaterial {
     KeyKind key_kind = KeyKind::unsupported;  ///< never `unsupported`
     std::vector<unsigned char> key_id;        ///< subject key identifier, for AKIs
     std::string certificate_pem;              ///< certificate_pem(), made once
+    EvpMdCtxPtr signing;                      ///< Issuer::prepared for `key`, made once
 
     /// The CA as the signer of a new certificate.
     Issuer issuer() const {
-        return {certificate.get(), key.get(), certificate_digest(key_kind), key_id};
+        return {certificate.get(), key.get(), certificate_digest(key_kind), key_id, signing.get()};
     }
 };
 

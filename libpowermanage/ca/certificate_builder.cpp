@@ -5,6 +5,7 @@
 #include <climits>
 #include <stdexcept>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/rand.h>
@@ -59,6 +60,88 @@ std::string serial_hex(const X509* certificate) {
     return text.substr(first);
 }
 
+X509Ptr unsigned_certificate(const X509_NAME* subject, const Validity& validity) {
+    X509Ptr certificate(X509_new());
+    if (!certificate) {
+        throw_openssl("cannot allocate a certificate");
+    }
+    if (X509_set_version(certificate.get(), X509_VERSION_3) != 1 ||
+        X509_set_subject_name(certificate.get(), subject) != 1 ||
+        ASN1_TIME_set(X509_getm_notBefore(certificate.get()), validity.not_before) == nullptr ||
+        ASN1_TIME_set(X509_getm_notAfter(certificate.get()), validity.not_after) == nullptr) {
+        throw_openssl("cannot fill in a certificate");
+    }
+    set_random_serial(certificate.get());
+    return certificate;
+}
+
+void add_key_identifier(X509* certificate) {
+    const std::vector<unsigned char> key_id = public_key_id(certificate);
+    const Asn1OctetStringPtr identifier(ASN1_OCTET_STRING_new());
+    if (!identifier || ASN1_OCTET_STRING_set(identifier.get(), key_id.data(),
+                                             static_cast<int>(key_id.size())) != 1) {
+        throw_openssl("cannot make a subject key identifier");
+    }
+    add_extension(certificate, NID_subject_key_identifier, identifier.get(), false,
+                  "subjectKeyIdentifier");
+}
+
+// The AlgorithmIdentifier's parameters of a key the CA accepts: absent (Ed25519), NULL
+// (RSA), a named curve's OID (EC), or, for what the key policy refuses later anyway, a string.
+void* copy_parameter(int type, const void* value) {
+    switch (type) {
+        case V_ASN1_UNDEF:
+        case V_ASN1_NULL:
+            return nullptr;
+        case V_ASN1_OBJECT:
+            return OBJ_dup(static_cast<const ASN1_OBJECT*>(value));
+        case V_ASN1_BOOLEAN:
+            throw std::invalid_argument(
+                "the public key's algorithm parameters are a BOOLEAN, which no key type has; "
+                "generate the key again");
+        default:
+            return ASN1_STRING_dup(static_cast<const ASN1_STRING*>(value));
+    }
+}
+
+void free_parameter(int type, void* value) {
+    if (type == V_ASN1_OBJECT) {
+        ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(value));
+    } else {
+        ASN1_STRING_free(static_cast<ASN1_STRING*>(value));
+    }
+}
+
+void copy_public_key(X509_PUBKEY* to, const X509_PUBKEY* from) {
+    ASN1_OBJECT* algorithm = nullptr;
+    const unsigned char* bits = nullptr;
+    int length = 0;
+    X509_ALGOR* identifier = nullptr;
+    if (X509_PUBKEY_get0_param(&algorithm, &bits, &length, &identifier, from) != 1 ||
+        bits == nullptr || length <= 0) {
+        throw_openssl("cannot read the request's public key");
+    }
+    int parameter_type = V_ASN1_UNDEF;
+    const void* parameter = nullptr;
+    X509_ALGOR_get0(nullptr, &parameter_type, &parameter, identifier);
+    void* parameter_copy = copy_parameter(parameter_type, parameter);
+    ASN1_OBJECT* algorithm_copy = OBJ_dup(algorithm);
+    auto* bits_copy =
+        static_cast<unsigned char*>(OPENSSL_memdup(bits, static_cast<std::size_t>(length)));
+    if (algorithm_copy == nullptr || (parameter != nullptr && parameter_copy == nullptr) ||
+        bits_copy == nullptr) {
+        free_parameter(parameter_type, parameter_copy);
+        ASN1_OBJECT_free(algorithm_copy);
+        OPENSSL_free(bits_copy);
+        throw_openssl("cannot copy the request's public key");
+    }
+    // set0: `to` owns the copies from here on.
+    if (X509_PUBKEY_set0_param(to, algorithm_copy, parameter_type, parameter_copy, bits_copy,
+                               length) != 1) {
+        throw_openssl("cannot set a certificate's public key");
+    }
+}
+
 }  // namespace
 
 Validity validity_from_now(std::chrono::seconds validity) {
@@ -92,26 +175,19 @@ X509NamePtr make_name(std::initializer_list<std::pair<int, std::string_view>> en
 }
 
 X509Ptr new_certificate(EVP_PKEY* public_key, const X509_NAME* subject, const Validity& validity) {
-    X509Ptr certificate(X509_new());
-    if (!certificate) {
-        throw_openssl("cannot allocate a certificate");
+    X509Ptr certificate = unsigned_certificate(subject, validity);
+    if (X509_set_pubkey(certificate.get(), public_key) != 1) {
+        throw_openssl("cannot set a certificate's public key");
     }
-    if (X509_set_version(certificate.get(), X509_VERSION_3) != 1 ||
-        X509_set_subject_name(certificate.get(), subject) != 1 ||
-        ASN1_TIME_set(X509_getm_notBefore(certificate.get()), validity.not_before) == nullptr ||
-        ASN1_TIME_set(X509_getm_notAfter(certificate.get()), validity.not_after) == nullptr ||
-        X509_set_pubkey(certificate.get(), public_key) != 1) {
-        throw_openssl("cannot fill in a certificate");
-    }
-    set_random_serial(certificate.get());
-    const std::vector<unsigned char> key_id = public_key_id(certificate.get());
-    const Asn1OctetStringPtr identifier(ASN1_OCTET_STRING_new());
-    if (!identifier || ASN1_OCTET_STRING_set(identifier.get(), key_id.data(),
-                                             static_cast<int>(key_id.size())) != 1) {
-        throw_openssl("cannot make a subject key identifier");
-    }
-    add_extension(certificate.get(), NID_subject_key_identifier, identifier.get(), false,
-                  "subjectKeyIdentifier");
+    add_key_identifier(certificate.get());
+    return certificate;
+}
+
+X509Ptr new_certificate(const X509_PUBKEY* public_key, const X509_NAME* subject,
+                        const Validity& validity) {
+    X509Ptr certificate = unsigned_certificate(subject, validity);
+    copy_public_key(X509_get_X509_PUBKEY(certificate.get()), public_key);
+    add_key_identifier(certificate.get());
     return certificate;
 }
 
@@ -222,9 +298,25 @@ void sign_certificate(X509* certificate, const Issuer& issuer) {
     }
     add_extension(certificate, NID_authority_key_identifier, authority.get(), false,
                   "authorityKeyIdentifier");
-    if (X509_sign(certificate, issuer.key, issuer.digest) <= 0) {
+    if (issuer.prepared == nullptr) {
+        if (X509_sign(certificate, issuer.key, issuer.digest) <= 0) {
+            throw_openssl("cannot sign the certificate");
+        }
+        return;
+    }
+    const EvpMdCtxPtr context(EVP_MD_CTX_new());
+    if (!context || EVP_MD_CTX_copy_ex(context.get(), issuer.prepared) != 1 ||
+        X509_sign_ctx(certificate, context.get()) <= 0) {
         throw_openssl("cannot sign the certificate");
     }
+}
+
+EvpMdCtxPtr prepare_signing(EVP_PKEY* key, const EVP_MD* digest) {
+    EvpMdCtxPtr context(EVP_MD_CTX_new());
+    if (!context || EVP_DigestSignInit(context.get(), nullptr, digest, nullptr, key) != 1) {
+        throw_openssl("cannot prepare the CA key for signing");
+    }
+    return context;
 }
 
 std::string sha256_fingerprint(X509* certificate) {

@@ -23,6 +23,10 @@ struct Issuer {
     EVP_PKEY* key = nullptr;                ///< signs
     const EVP_MD* digest = nullptr;         ///< SHA-256, or SHA-384 for P-384
     std::span<const unsigned char> key_id;  ///< its subject key identifier
+    /// When set, a signing context already initialised with `key` and `digest`: each
+    /// signature copies it instead of fetching the algorithms again (which takes OpenSSL's
+    /// shared store locks). Only read, so any number of threads may copy it at once.
+    const EVP_MD_CTX* prepared = nullptr;
 };
 
 /// A validity window in whole seconds.
@@ -44,6 +48,12 @@ X509NamePtr make_name(std::initializer_list<std::pair<int, std::string_view>> en
 /// A v3 certificate for `public_key` named `subject`, with a random positive 128-bit serial,
 /// `validity` and a subject key identifier; extensions and signature are up to the caller.
 X509Ptr new_certificate(EVP_PKEY* public_key, const X509_NAME* subject, const Validity& validity);
+
+/// new_certificate() for a key that arrived as a SubjectPublicKeyInfo (a request's): its
+/// algorithm and key bits are copied as they are, byte for byte, without decoding the key
+/// into an EVP_PKEY and encoding it again (in OpenSSL 3.0 most of the cost of a signature).
+X509Ptr new_certificate(const X509_PUBKEY* public_key, const X509_NAME* subject,
+                        const Validity& validity);
 
 /// The RFC 5280 method-1 key identifier: SHA-1 of the certificate's subjectPublicKey bits.
 std::vector<unsigned char> public_key_id(const X509* certificate);
@@ -67,6 +77,9 @@ bool is_plausible_dns_name(std::string_view name);
 
 /// Sets the issuer name and authority key identifier from `issuer` and signs.
 void sign_certificate(X509* certificate, const Issuer& issuer);
+
+/// A signing context for `key` and `digest` (Issuer::prepared), made once per CA.
+EvpMdCtxPtr prepare_signing(EVP_PKEY* key, const EVP_MD* digest);
 
 /// PEM, serial, fingerprint and validity of a signed certificate.
 IssuedCertificate describe_certificate(X509* certificate, const Validity& validity);

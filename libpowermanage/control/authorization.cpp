@@ -22,21 +22,49 @@ std::string target_id(const google::protobuf::Message& request, const std::strin
     return request.GetReflection()->GetString(request, field);
 }
 
-// Privileged reads: the check must see rows the caller's own view would hide.
-bool exists(db::ConnectionPool& pool, const std::string& sql, const std::string& a,
-            const std::string& b) {
-    return db::with_actor(pool, db::Actor::system("authorization"), [&](db::Transaction& tx) {
-        return tx.exec(sql, {a, b}).rows() > 0;
-    });
-}
-
 }  // namespace
 
 void ControlService::Impl::authorize(const Call& call, const google::protobuf::Message& request) {
+    if (auto check = condition_check(call, request)) {
+        run_check(*check);
+    }
+}
+
+void ControlService::Impl::run_check(const ConditionCheck& check) {
+    // A privileged read: the check must see rows the caller's own view would hide.
+    const db::Result rows = db::read_as(pool_, db::Actor::system("authorization"), check.sql,
+                                        {check.target, check.caller});
+    if (rows.rows() == 0) {
+        fail(rpc::Code::not_found, check.not_found_message);
+    }
+}
+
+db::Result ControlService::Impl::read_one(Call& call, const std::string& sql,
+                                          const std::vector<db::Param>& params) {
+    std::vector<db::ActorStatement> statements;
+    if (call.deferred_check) {
+        const ConditionCheck& check = *call.deferred_check;
+        statements.push_back(
+            {db::Actor::system("authorization"), check.sql, {check.target, check.caller}});
+    }
+    statements.push_back({call.actor(), sql, params});
+    std::vector<db::Result> rows = db::read_as(pool_, statements);
+    if (call.deferred_check) {
+        const std::string message = call.deferred_check->not_found_message;
+        call.deferred_check.reset();
+        if (rows.front().rows() == 0) {
+            fail(rpc::Code::not_found, message);
+        }
+    }
+    return std::move(rows.back());
+}
+
+std::optional<ConditionCheck> ControlService::Impl::condition_check(
+    const Call& call, const google::protobuf::Message& request) {
     const auth::Permission& permission = call.permission;
     if (permission.condition == auth::Condition::always ||
         permission.condition == auth::Condition::scoped) {
-        return;
+        return std::nullopt;
     }
     const std::string target = target_id(request, permission.field);
     const bool is_device = call.role == "device";
@@ -45,37 +73,34 @@ void ControlService::Impl::authorize(const Call& call, const google::protobuf::M
             if (target.empty() || target != call.caller_id) {
                 fail(rpc::Code::not_found, is_device ? "device not found" : "user not found");
             }
-            return;
+            return std::nullopt;
         case auth::Condition::assigned_device:
-            if (is_device ? target != call.caller_id
-                          : !exists(pool_,
-                                    "SELECT 1 FROM devices_projection WHERE id = $1 "
-                                    "AND assigned_user_id = $2 AND NOT is_deleted",
-                                    target, call.caller_id)) {
-                fail(rpc::Code::not_found, "device not found");
+            if (is_device) {
+                if (target != call.caller_id) {
+                    fail(rpc::Code::not_found, "device not found");
+                }
+                return std::nullopt;
             }
-            return;
+            return ConditionCheck{
+                "SELECT 1 FROM devices_projection WHERE id = $1 "
+                "AND assigned_user_id = $2 AND NOT is_deleted",
+                target, call.caller_id, "device not found"};
         case auth::Condition::own_token:
-            if (!exists(pool_,
-                        "SELECT 1 FROM tokens_projection WHERE id = $1 AND owner_id = $2 "
-                        "AND NOT is_deleted",
-                        target, call.caller_id)) {
-                fail(rpc::Code::not_found, "token not found");
-            }
-            return;
+            return ConditionCheck{
+                "SELECT 1 FROM tokens_projection WHERE id = $1 AND owner_id = $2 "
+                "AND NOT is_deleted",
+                target, call.caller_id, "token not found"};
         case auth::Condition::own_execution:
-            if (!exists(pool_,
-                        "SELECT 1 FROM executions_projection e "
-                        "JOIN devices_projection d ON d.id = e.device_id "
-                        "WHERE e.id = $1 AND (e.device_id = $2 OR d.assigned_user_id = $2)",
-                        target, call.caller_id)) {
-                fail(rpc::Code::not_found, "execution not found");
-            }
-            return;
+            return ConditionCheck{
+                "SELECT 1 FROM executions_projection e "
+                "JOIN devices_projection d ON d.id = e.device_id "
+                "WHERE e.id = $1 AND (e.device_id = $2 OR d.assigned_user_id = $2)",
+                target, call.caller_id, "execution not found"};
         case auth::Condition::always:
         case auth::Condition::scoped:
-            return;
+            return std::nullopt;
     }
+    return std::nullopt;
 }
 
 }  // namespace pm::control

@@ -13,6 +13,7 @@
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/common/ulid.hpp>
 #include <powermanage/control/control_service.hpp>
+#include <powermanage/db/actor_read.hpp>
 #include <powermanage/db/pool.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/event_store.hpp>
@@ -24,12 +25,24 @@
 
 namespace pm::control {
 
+/// The database check a policy condition needs: `sql` with ($1 target, $2 caller) must return
+/// a row, read as the system (the caller's own view could hide the row it looks for).
+struct ConditionCheck {
+    std::string sql;                ///< the check
+    std::string target;             ///< $1, the id the request names
+    std::string caller;             ///< $2, the caller's id
+    std::string not_found_message;  ///< what the caller is told when there is no row
+};
+
 /// What a handler knows about its caller.
 struct Call {
     rpc::CallContext& ctx;        ///< the call (headers to read, cookies to set)
     std::string caller_id;        ///< user or device id; empty on public methods
     std::string role;             ///< "admin", "user", "device"; empty on public methods
     auth::Permission permission;  ///< what the policy allowed (always for public methods)
+    /// The policy's check, not yet run, for a read that runs it in its own round trip
+    /// (Impl::read_one); the adapter runs it itself if the handler did not.
+    std::optional<ConditionCheck> deferred_check;
     /// The actor the caller's transactions act for (row-level security).
     db::Actor actor() const;
     /// Whether the caller is an admin.
@@ -61,6 +74,13 @@ public:
     /// Checks the policy's condition for `request`; throws not_found when the target is out of
     /// the caller's scope.
     void authorize(const Call& call, const google::protobuf::Message& request);
+    /// The database check authorize() would run for `request`, for a read that runs it with
+    /// its own statement; nullopt when the condition holds without one (throws not_found when
+    /// it fails without one).
+    std::optional<ConditionCheck> condition_check(const Call& call,
+                                                  const google::protobuf::Message& request);
+    /// Runs `check`; throws not_found with its message when it fails.
+    void run_check(const ConditionCheck& check);
 
     // ---- shared helpers ----
     /// Runs a command in ONE transaction acting for the caller: `decide(tx)` reads what the
@@ -103,6 +123,10 @@ public:
     auto read(const Call& call, Fn&& fn) {
         return db::with_actor(pool_, call.actor(), std::forward<Fn>(fn));
     }
+    /// One read statement acting for the caller, in ONE round trip with the actor's settings
+    /// (db::read_as) and, first, the caller's deferred policy check if there is one (which
+    /// then answers not_found as authorize() would have).
+    db::Result read_one(Call& call, const std::string& sql, const std::vector<db::Param>& params);
     /// The access and refresh tokens of a new session (or the next of `family`) for `user_id`.
     struct IssuedTokens {
         std::string access_token;

@@ -187,20 +187,25 @@ Result Connection::exec(const std::string& sql, const std::vector<Param>& params
                  sql);
 }
 
-Result Connection::exec_prepared(const std::string& sql, const std::vector<Param>& params) {
+const std::string& Connection::prepared_name(const std::string& sql) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name = "pm_stmt_" + std::to_string(prepared_.size() + 1);
         check(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), sql);
         it = prepared_.emplace(sql, std::move(name)).first;
     }
+    return it->second;
+}
+
+Result Connection::exec_prepared(const std::string& sql, const std::vector<Param>& params) {
+    const std::string& name = prepared_name(sql);
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) {
         values.push_back(p ? p->c_str() : nullptr);
     }
-    return check(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
-                                values.data(), nullptr, nullptr, 0),
+    return check(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                                nullptr, nullptr, 0),
                  sql);
 }
 

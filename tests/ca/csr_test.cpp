@@ -123,6 +123,71 @@ INSTANTIATE_TEST_SUITE_P(All, AgentKeys,
                                            Case{"RSA2048", RequestKeyType::rsa_2048, true}),
                          [](const auto& name_info) { return std::string(name_info.param.name); });
 
+// The request's SubjectPublicKeyInfo in DER, read with OpenSSL alone.
+std::string request_spki(const std::string& csr_pem) {
+    const std::string der = csr_der(csr_pem);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(der.data());
+    X509_REQ* request = d2i_X509_REQ(nullptr, &bytes, static_cast<long>(der.size()));
+    EXPECT_NE(request, nullptr);
+    unsigned char* spki = nullptr;
+    const int length = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(request), &spki);
+    EXPECT_GT(length, 0);
+    std::string out(reinterpret_cast<char*>(spki), static_cast<std::size_t>(length));
+    OPENSSL_free(spki);
+    X509_REQ_free(request);
+    return out;
+}
+
+std::string certificate_spki(X509* certificate) {
+    unsigned char* spki = nullptr;
+    const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(certificate), &spki);
+    EXPECT_GT(length, 0);
+    std::string out(reinterpret_cast<char*>(spki), static_cast<std::size_t>(length));
+    OPENSSL_free(spki);
+    return out;
+}
+
+// A signature by the agent's private key, made here with EVP_DigestSign.
+std::string agent_signature(const std::string& private_key_pem, const std::string& message) {
+    const Key key = parse_private_key(private_key_pem);
+    EVP_MD_CTX* context = EVP_MD_CTX_new();
+    std::size_t length = 0;
+    std::string signature;
+    if (EVP_DigestSignInit(context, nullptr, EVP_sha256(), nullptr, key.get()) == 1 &&
+        EVP_DigestSign(context, nullptr, &length,
+                       reinterpret_cast<const unsigned char*>(message.data()),
+                       message.size()) == 1) {
+        signature.resize(length);
+        EXPECT_EQ(
+            EVP_DigestSign(context, reinterpret_cast<unsigned char*>(signature.data()), &length,
+                           reinterpret_cast<const unsigned char*>(message.data()), message.size()),
+            1);
+        signature.resize(length);
+    }
+    EVP_MD_CTX_free(context);
+    EXPECT_FALSE(signature.empty());
+    return signature;
+}
+
+// The CA copies the request's key without decoding and re-encoding it: the certificate must
+// carry exactly the request's bytes, and still be a certificate OpenSSL verifies on its own.
+TEST_P(AgentKeys, CertifiesTheRequestsPublicKeyByteForByte) {
+    const AgentRequest request = make_agent_request("agent-42.example.lan", GetParam().key);
+    const std::string spki = request_spki(request.csr_pem);
+    const std::string message = "nonce 5d1c9f";
+    const std::string signature = agent_signature(request.private_key_pem, message);
+    for (const CertificateAuthority* ca : {&p256_ca(), &p384_ca(), &rsa_ca()}) {
+        const IssuedCertificate issued = ca->sign_agent_request(request.csr_pem, kDeviceId, 24h);
+        const Certificate certificate = parse_certificate(issued.pem);
+        ASSERT_TRUE(certificate);
+        EXPECT_EQ(certificate_spki(certificate.get()), spki);
+        const Certificate ca_certificate = parse_certificate(ca->certificate_pem());
+        EXPECT_EQ(X509_verify(certificate.get(), X509_get0_pubkey(ca_certificate.get())), 1);
+        EXPECT_TRUE(digest_verify(issued.pem, message, signature));
+        EXPECT_FALSE(digest_verify(issued.pem, message + ".", signature));
+    }
+}
+
 TEST(SignAgentRequestTest, SignatureDigestFollowsTheCaKey) {
     const AgentRequest request = make_agent_request("host");
     const auto digest_of = [&](const CertificateAuthority& ca) {

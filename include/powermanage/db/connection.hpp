@@ -92,6 +92,18 @@ public:
     /// Throws DatabaseError.
     Result exec_prepared(const std::string& sql, const std::vector<Param>& params);
 
+    /// One statement of exec_pipeline(): SQL prepared once per connection, and its parameters.
+    struct PreparedCall {
+        const std::string* sql = nullptr;  ///< the statement (borrowed; outlives the call)
+        const std::vector<Param>* params = nullptr;  ///< its `$1..$n` (borrowed)
+    };
+    /// Runs `calls` in order in ONE round trip (libpq pipeline mode, one Sync at the end), so
+    /// in one implicit transaction: transaction-local settings one call makes (set_config with
+    /// is_local) hold for the calls after it and end with the last. Each statement is prepared
+    /// as in exec_prepared(). Returns one Result per call; throws DatabaseError for the first
+    /// that failed (the ones after it did not run), after reading every answer, so the
+    /// connection stays usable.
+    std::vector<Result> exec_pipeline(const std::vector<PreparedCall>& calls);
     /// Runs `copy_sql` (a `COPY ... FROM STDIN` statement) feeding it `data` in COPY's text
     /// format. Returns the number of rows copied. Throws DatabaseError.
     std::int64_t copy_in(const std::string& copy_sql, std::string_view data);
@@ -139,6 +151,8 @@ private:
     explicit Connection(pg_conn* conn) : conn_(conn) {}
 
     Result check(pg_result* result, const std::string& sql);
+    /// The name of `sql` prepared on this connection, preparing it on first use.
+    const std::string& prepared_name(const std::string& sql);
 
     pg_conn* conn_ = nullptr;
     std::unordered_map<std::string, std::string> prepared_;  ///< SQL text -> statement name
