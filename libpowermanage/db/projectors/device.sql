@@ -125,3 +125,67 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- DeviceHeartbeat, DeviceConnected and DeviceDisconnected, set-wise: pm_project_events passes
+-- runs of a batch in which no other event of a device (or of any stream but execution) lies
+-- between them, so only these three touch devices_projection within a run. Their effect equals
+-- pm_project_device on each in position order: the guard admits exactly the events with a
+-- position above the row's projection_version before the run (each applied event raises it
+-- to its own position, and positions increase), so per device the run keeps the latest
+-- occurred_at, the last non-empty agent version and host name of those events, and the
+-- highest position. DeviceConnected's keys are required before any guard, and a device with
+-- no row fails, as one by one. Any error here makes pm_project_events replay the batch event
+-- by event to name the event at fault, so these messages are seldom seen.
+CREATE OR REPLACE FUNCTION pm_project_device_heartbeats(evs events[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_bad text;
+    v_missing text;
+BEGIN
+    SELECT min(e.stream_id) INTO v_bad FROM unnest(evs) AS e
+    WHERE e.stream_type = 'device' AND e.event_type = 'DeviceConnected'
+      AND (e.data ->> 'agent_version' IS NULL OR e.data ->> 'hostname' IS NULL);
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'DeviceConnected of device/% lacks agent_version or hostname', v_bad
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    WITH hb AS (
+        SELECT e.stream_id, e.position, e.occurred_at,
+               CASE WHEN e.event_type <> 'DeviceDisconnected'
+                    THEN nullif(e.data ->> 'agent_version', '') END AS agent_version,
+               CASE WHEN e.event_type <> 'DeviceDisconnected'
+                    THEN nullif(e.data ->> 'hostname', '') END AS hostname
+        FROM unnest(evs) AS e
+        WHERE e.stream_type = 'device'
+          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')),
+    cur AS (
+        SELECT s.stream_id, d.id IS NOT NULL AS found, d.projection_version AS version
+        FROM (SELECT DISTINCT hb.stream_id FROM hb) AS s
+        LEFT JOIN devices_projection d ON d.id = s.stream_id),
+    run AS (
+        SELECT hb.stream_id, max(hb.occurred_at) AS seen, max(hb.position) AS position,
+               (array_agg(hb.agent_version ORDER BY hb.position DESC)
+                    FILTER (WHERE hb.agent_version IS NOT NULL))[1] AS agent_version,
+               (array_agg(hb.hostname ORDER BY hb.position DESC)
+                    FILTER (WHERE hb.hostname IS NOT NULL))[1] AS hostname
+        FROM hb JOIN cur ON cur.stream_id = hb.stream_id
+        WHERE cur.found AND hb.position > cur.version
+        GROUP BY hb.stream_id),
+    updated AS (
+        UPDATE devices_projection d
+        SET last_seen_at = greatest(d.last_seen_at, run.seen),
+            agent_version = coalesce(run.agent_version, d.agent_version),
+            hostname = coalesce(run.hostname, d.hostname),
+            projection_version = run.position
+        FROM run
+        WHERE d.id = run.stream_id
+        RETURNING 1)
+    SELECT (SELECT min(cur.stream_id) FROM cur WHERE NOT cur.found),
+           (SELECT count(*) FROM updated)::text
+    INTO v_missing, v_bad;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'devices_projection has no row for device/%: the stream does not start with its creation event',
+            v_missing USING ERRCODE = 'no_data_found';
+    END IF;
+END;
+$$;
