@@ -18,6 +18,8 @@ DECLARE
     v_index integer := 0;
     v_first integer := 0;   -- index of the first held-back heartbeat-like event
     v_held integer := 0;    -- how many are held back
+    v_created boolean := false;
+    v_chunks boolean := false;
     v_sqlstate text;
     v_message text;
     v_detail text;
@@ -28,8 +30,20 @@ DECLARE
     v_schema text;
 BEGIN
     BEGIN
-        PERFORM pm_project_executions_created(evs);
-        PERFORM pm_project_output_chunks(evs);
+        -- Each set-wise statement unnests the whole batch (a few microseconds per event):
+        -- skip those with nothing to do, as in a batch of heartbeats.
+        FOREACH r IN ARRAY evs LOOP
+            IF r.stream_type = 'execution' THEN
+                v_created := v_created OR r.event_type = 'ExecutionCreated';
+                v_chunks := v_chunks OR r.event_type = 'OutputChunk';
+            END IF;
+        END LOOP;
+        IF v_created THEN
+            PERFORM pm_project_executions_created(evs);
+        END IF;
+        IF v_chunks THEN
+            PERFORM pm_project_output_chunks(evs);
+        END IF;
         v_in_loop := true;
         FOREACH r IN ARRAY evs LOOP
             v_index := v_index + 1;

@@ -141,36 +141,29 @@ LANGUAGE plpgsql AS $$
 DECLARE
     v_bad text;
     v_missing text;
+    v_streams bigint;
+    v_updated bigint;
 BEGIN
-    SELECT min(e.stream_id) INTO v_bad FROM unnest(evs) AS e
-    WHERE e.stream_type = 'device' AND e.event_type = 'DeviceConnected'
-      AND (e.data ->> 'agent_version' IS NULL OR e.data ->> 'hostname' IS NULL);
-    IF v_bad IS NOT NULL THEN
-        RAISE EXCEPTION 'DeviceConnected of device/% lacks agent_version or hostname', v_bad
-            USING ERRCODE = 'not_null_violation';
-    END IF;
-    WITH hb AS (
-        SELECT e.stream_id, e.position, e.occurred_at,
-               CASE WHEN e.event_type <> 'DeviceDisconnected'
-                    THEN nullif(e.data ->> 'agent_version', '') END AS agent_version,
-               CASE WHEN e.event_type <> 'DeviceDisconnected'
-                    THEN nullif(e.data ->> 'hostname', '') END AS hostname
+    -- The usual case first: every event of the run is newer than its row, so the guard admits
+    -- them all and one aggregate per device is the whole effect. Only rows older than all of
+    -- their run's events are updated here.
+    WITH run AS (
+        SELECT e.stream_id, min(e.position) AS first, max(e.position) AS position,
+               max(e.occurred_at) AS seen,
+               bool_or(e.event_type = 'DeviceConnected'
+                       AND (e.data ->> 'agent_version' IS NULL OR e.data ->> 'hostname' IS NULL))
+                   AS incomplete,
+               (array_agg(nullif(e.data ->> 'agent_version', '') ORDER BY e.position DESC)
+                    FILTER (WHERE e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'agent_version', '') IS NOT NULL))[1]
+                   AS agent_version,
+               (array_agg(nullif(e.data ->> 'hostname', '') ORDER BY e.position DESC)
+                    FILTER (WHERE e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'hostname', '') IS NOT NULL))[1] AS hostname
         FROM unnest(evs) AS e
         WHERE e.stream_type = 'device'
-          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')),
-    cur AS (
-        SELECT s.stream_id, d.id IS NOT NULL AS found, d.projection_version AS version
-        FROM (SELECT DISTINCT hb.stream_id FROM hb) AS s
-        LEFT JOIN devices_projection d ON d.id = s.stream_id),
-    run AS (
-        SELECT hb.stream_id, max(hb.occurred_at) AS seen, max(hb.position) AS position,
-               (array_agg(hb.agent_version ORDER BY hb.position DESC)
-                    FILTER (WHERE hb.agent_version IS NOT NULL))[1] AS agent_version,
-               (array_agg(hb.hostname ORDER BY hb.position DESC)
-                    FILTER (WHERE hb.hostname IS NOT NULL))[1] AS hostname
-        FROM hb JOIN cur ON cur.stream_id = hb.stream_id
-        WHERE cur.found AND hb.position > cur.version
-        GROUP BY hb.stream_id),
+          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')
+        GROUP BY e.stream_id),
     updated AS (
         UPDATE devices_projection d
         SET last_seen_at = greatest(d.last_seen_at, run.seen),
@@ -178,11 +171,55 @@ BEGIN
             hostname = coalesce(run.hostname, d.hostname),
             projection_version = run.position
         FROM run
-        WHERE d.id = run.stream_id
+        WHERE d.id = run.stream_id AND d.projection_version < run.first
         RETURNING 1)
-    SELECT (SELECT min(cur.stream_id) FROM cur WHERE NOT cur.found),
-           (SELECT count(*) FROM updated)::text
-    INTO v_missing, v_bad;
+    SELECT (SELECT count(*) FROM run), (SELECT count(*) FROM updated),
+           (SELECT min(run.stream_id) FROM run WHERE run.incomplete)
+    INTO v_streams, v_updated, v_bad;
+    -- DeviceConnected's keys are required whatever the guard says (the update above is rolled
+    -- back with the batch).
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'DeviceConnected of device/% lacks agent_version or hostname', v_bad
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    IF v_updated = v_streams THEN
+        RETURN;
+    END IF;
+    -- Some row is missing, or some events were applied already (a replay over the current
+    -- state): the guard per event, for the rows the statement above left alone (for the others
+    -- no event is newer than their row any more). Each event looks its row up by key: the
+    -- planner cannot know how many elements the array has, and a join between two sets of
+    -- them risks a nested loop over both.
+    WITH run AS (
+        SELECT e.stream_id, bool_and(d.id IS NOT NULL) AS found,
+               max(e.occurred_at) FILTER (WHERE e.position > d.projection_version) AS seen,
+               max(e.position) FILTER (WHERE e.position > d.projection_version) AS position,
+               (array_agg(nullif(e.data ->> 'agent_version', '') ORDER BY e.position DESC)
+                    FILTER (WHERE e.position > d.projection_version
+                              AND e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'agent_version', '') IS NOT NULL))[1]
+                   AS agent_version,
+               (array_agg(nullif(e.data ->> 'hostname', '') ORDER BY e.position DESC)
+                    FILTER (WHERE e.position > d.projection_version
+                              AND e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'hostname', '') IS NOT NULL))[1] AS hostname
+        FROM unnest(evs) AS e
+        LEFT JOIN devices_projection d ON d.id = e.stream_id
+        WHERE e.stream_type = 'device'
+          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')
+        GROUP BY e.stream_id),
+    updated AS (
+        UPDATE devices_projection d
+        SET last_seen_at = greatest(d.last_seen_at, run.seen),
+            agent_version = coalesce(run.agent_version, d.agent_version),
+            hostname = coalesce(run.hostname, d.hostname),
+            projection_version = run.position
+        FROM run
+        WHERE d.id = run.stream_id AND run.position IS NOT NULL
+        RETURNING 1)
+    SELECT (SELECT min(run.stream_id) FROM run WHERE NOT run.found),
+           (SELECT count(*) FROM updated)
+    INTO v_missing, v_updated;
     IF v_missing IS NOT NULL THEN
         RAISE EXCEPTION 'devices_projection has no row for device/%: the stream does not start with its creation event',
             v_missing USING ERRCODE = 'no_data_found';
