@@ -1,10 +1,18 @@
 // Rebuilding replays the log through the live path's projectors and gets the same rows.
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <powermanage/db/connection.hpp>
 #include <powermanage/db/transaction.hpp>
@@ -45,6 +53,35 @@ std::map<std::string, std::string> snapshot(pm::db::Connection& conn) {
                 .text(0, 0));
     }
     return out;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Starts pm-admin with `args`, its stdout and stderr going to the files given.
+pid_t spawn_admin(const std::vector<std::string>& args, const std::string& out,
+                  const std::string& err) {
+    std::vector<char*> argv;
+    std::string program = PM_ADMIN_PATH;
+    argv.push_back(program.data());
+    std::vector<std::string> copies = args;
+    for (auto& a : copies) {
+        argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid = 0;
+    const int rc = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(rc, 0) << "cannot start " << program;
+    return rc == 0 ? pid : -1;
 }
 
 class Rebuild : public pm::testing::EventStoreTest {
@@ -313,6 +350,61 @@ TEST_F(Rebuild, SetWiseHeartbeatsEqualEventByEvent) {
         tx.exec("ROLLBACK TO SAVEPOINT before");
         EXPECT_EQ(batched, expected) << applied << " events applied before";
         EXPECT_NE(batched.find("\"after\""), std::string::npos) << batched;
+    }
+}
+
+// The operator's tool: pm-admin rebuild-projections killed with SIGKILL halfway leaves the live
+// projections alone; run again, it says it resumes, shows its progress and ends with the
+// same rows.
+TEST_F(Rebuild, PmAdminKilledWithSigkillResumesAndShowsProgress) {
+    pm::testing::RandomHistory history(41);
+    history.append(store(), 3000);
+    pm::db::Connection watcher(database_url());
+    const auto live = snapshot(watcher);
+    const std::string out = ::testing::TempDir() + "rebuild_admin.out";
+    const std::string err = ::testing::TempDir() + "rebuild_admin.err";
+    const std::vector<std::string> args = {"rebuild-projections", "--database-url", database_url(),
+                                           "--batch", "20"};
+
+    const pid_t first = spawn_admin(args, out, err);
+    ASSERT_GT(first, 0);
+    std::int64_t checkpoint = 0;
+    for (int i = 0; i < 4000 && checkpoint == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        try {
+            checkpoint =
+                watcher.exec("SELECT last_position FROM pm_rebuild.rebuild_state").int64(0, 0);
+        } catch (const pm::db::DatabaseError&) {
+            // Not created yet.
+        }
+    }
+    ::kill(first, SIGKILL);
+    int status = 0;
+    ::waitpid(first, &status, 0);
+    ASSERT_GT(checkpoint, 0) << "no checkpoint was committed in time: " << read_file(err);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "pm-admin finished before it could be killed";
+    // Its backend ends when it finds the client gone, and its lock with it.
+    for (int i = 0; i < 1000; ++i) {
+        if (watcher.exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'").int64(0, 0) ==
+            0) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_EQ(snapshot(watcher), live) << "the killed rebuild changed the live projections";
+
+    const pid_t second = spawn_admin(args, out, err);
+    ASSERT_GT(second, 0);
+    ::waitpid(second, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(err);
+    const auto said = read_file(out);
+    EXPECT_NE(said.find("resumed an interrupted rebuild"), std::string::npos) << said;
+    const auto shown = read_file(err);
+    EXPECT_NE(shown.find("rebuild ["), std::string::npos) << shown;
+    EXPECT_NE(shown.find("3000/3000 events"), std::string::npos) << shown;
+    const auto rebuilt = snapshot(watcher);
+    for (const char* table : kTables) {
+        EXPECT_EQ(rebuilt.at(table), live.at(table)) << table << " differs after the resume";
     }
 }
 
