@@ -298,12 +298,11 @@ void BM_ReadAll(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadAll)->UseRealTime()->Iterations(1);
 
-// Rebuilds every projection from PM_BENCH_REBUILD_EVENTS events (1,000,000 by default),
-// loaded with COPY and the projection trigger disabled.
-void BM_Rebuild(benchmark::State& state) {
+// Loads PM_BENCH_REBUILD_EVENTS events (1,000,000 by default) with COPY and the projection
+// trigger disabled, unless they are there already.
+void load_rebuild_events(pm::db::Connection& conn) {
     const char* env = std::getenv("PM_BENCH_REBUILD_EVENTS");
     const std::int64_t target = env != nullptr ? std::atoll(env) : 1000000;
-    pm::db::Connection conn(BenchDatabase::get().url());
     auto have = conn.exec("SELECT count(*) FROM events").int64(0, 0);
     if (have < target) {
         conn.exec("ALTER TABLE events DISABLE TRIGGER events_project");
@@ -318,6 +317,12 @@ void BM_Rebuild(benchmark::State& state) {
         }
         conn.exec("ALTER TABLE events ENABLE TRIGGER events_project");
     }
+}
+
+// Rebuilds every projection from those events (projection::rebuild, as pm-admin does).
+void BM_Rebuild(benchmark::State& state) {
+    pm::db::Connection conn(BenchDatabase::get().url());
+    load_rebuild_events(conn);
     std::int64_t replayed = 0;
     for (auto _ : state) {
         replayed += pm::projection::rebuild(conn).events;
@@ -326,5 +331,32 @@ void BM_Rebuild(benchmark::State& state) {
     state.counters["events"] = static_cast<double>(replayed);
 }
 BENCHMARK(BM_Rebuild)->UseRealTime()->Iterations(1)->Unit(benchmark::kSecond);
+
+// The limit of any replay through the projector functions: reading the same events in
+// position order, 10,000 at a time, into the events[] that pm_rebuild_step hands to
+// pm_project_events, one committed transaction per page; no projection.
+void BM_Limit_RebuildRead(benchmark::State& state) {
+    pm::db::Connection conn(BenchDatabase::get().url());
+    load_rebuild_events(conn);
+    std::int64_t read = 0;
+    for (auto _ : state) {
+        std::int64_t last = 0;
+        for (;;) {
+            const auto page = conn.exec(
+                "SELECT coalesce(a[cardinality(a)].position, $1), cardinality(a) FROM (SELECT "
+                "ARRAY(SELECT ev FROM events ev WHERE ev.position > $1 ORDER BY ev.position "
+                "LIMIT 10000) AS a) AS p",
+                {std::to_string(last)});
+            last = page.int64(0, 0);
+            const auto n = page.int64(0, 1);
+            read += n;
+            if (n < 10000) {
+                break;
+            }
+        }
+    }
+    state.SetItemsProcessed(read);
+}
+BENCHMARK(BM_Limit_RebuildRead)->UseRealTime()->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
