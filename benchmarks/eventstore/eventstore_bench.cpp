@@ -338,15 +338,34 @@ BENCHMARK(BM_Rebuild)->UseRealTime()->Iterations(1)->Unit(benchmark::kSecond);
 void BM_Limit_RebuildRead(benchmark::State& state) {
     pm::db::Connection conn(BenchDatabase::get().url());
     load_rebuild_events(conn);
+    const std::string upto =
+        std::to_string(conn.exec("SELECT max(position) FROM events").int64(0, 0));
+    const auto types = conn.exec("SELECT array_agg(stream_type) FROM pm_projection_catalogue()");
+    const std::string all_types(types.text(0, 0));
+    // pm_rebuild_step without the projection and the checkpoint.
+    conn.exec(R"(
+        CREATE FUNCTION pg_temp.read_page(p_after bigint, p_upto bigint, p_types text[])
+        RETURNS TABLE (last_position bigint, replayed integer) LANGUAGE plpgsql AS $$
+        DECLARE
+            v_events events[];
+        BEGIN
+            v_events := ARRAY(SELECT ev FROM events ev
+                              WHERE ev.position > p_after AND ev.position <= p_upto
+                                AND ev.stream_type = ANY (p_types)
+                              ORDER BY ev.position LIMIT 10000);
+            replayed := cardinality(v_events);
+            last_position := CASE WHEN replayed > 0 THEN v_events[replayed].position
+                                  ELSE p_after END;
+            RETURN NEXT;
+        END;
+        $$)");
     std::int64_t read = 0;
     for (auto _ : state) {
         std::int64_t last = 0;
         for (;;) {
-            const auto page = conn.exec(
-                "SELECT coalesce(a[cardinality(a)].position, $1), cardinality(a) FROM (SELECT "
-                "ARRAY(SELECT ev FROM events ev WHERE ev.position > $1 ORDER BY ev.position "
-                "LIMIT 10000) AS a) AS p",
-                {std::to_string(last)});
+            const auto page =
+                conn.exec("SELECT last_position, replayed FROM pg_temp.read_page($1, $2, $3)",
+                          {std::to_string(last), upto, all_types});
             last = page.int64(0, 0);
             const auto n = page.int64(0, 1);
             read += n;
