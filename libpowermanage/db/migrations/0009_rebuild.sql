@@ -121,27 +121,6 @@ END;
 $$;
 
 -- ---------------------------------------------------------------------------------------------
--- devices_projection.labels_lower (0007): kept by a trigger instead of a generated column
--- ---------------------------------------------------------------------------------------------
---
--- PostgreSQL recomputes a stored generated column on every UPDATE of its row, whatever the
--- UPDATE sets: every heartbeat paid pm_labels_lower (about 20 us with three labels), more than
--- the rest of its projection. This trigger fires only on INSERT and on an UPDATE that names
--- labels or labels_lower, and keeps the same invariant: labels_lower = pm_labels_lower(labels).
-ALTER TABLE devices_projection ALTER COLUMN labels_lower DROP EXPRESSION;
-
-CREATE FUNCTION pm_devices_labels_lower() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.labels_lower := pm_labels_lower(NEW.labels);
-    RETURN NEW;
-END;
-$$;
-
-CREATE TRIGGER devices_projection_labels_lower
-    BEFORE INSERT OR UPDATE OF labels, labels_lower ON devices_projection
-    FOR EACH ROW EXECUTE FUNCTION pm_devices_labels_lower();
-
--- ---------------------------------------------------------------------------------------------
 -- Rebuild beside the live projections
 -- ---------------------------------------------------------------------------------------------
 --
@@ -155,7 +134,7 @@ CREATE TRIGGER devices_projection_labels_lower
 -- tables' contents with the copies' and drops the copies. Readers never see a partial state:
 -- until that commit they read the live tables, which appends keep current; then the rebuilt
 -- ones. Replacing contents (not renaming tables) keeps what is attached to the live tables by
--- OID: row-level security policies (0003), views, triggers (labels_lower, above), indexes.
+-- OID: row-level security policies (0003), views, the generated labels_lower (0007), indexes.
 --
 -- Which events a step may replay: events are numbered when inserted but visible when
 -- committed, so an event below the checkpoint could still appear and be skipped for good.
@@ -200,8 +179,6 @@ DECLARE
     v_fingerprint text := pm_rebuild_fingerprint();
     v_table text;
     v_options text[];
-    v_trigger text;
-    v_live text;
 BEGIN
     PERFORM pm_require_writer();
     v_types := pm_rebuild_set(p_stream_types);
@@ -222,19 +199,11 @@ BEGIN
                    WHERE c.stream_type = ANY (v_types) LOOP
         EXECUTE format('CREATE TABLE pm_rebuild.%I (LIKE %s INCLUDING ALL)', v_table,
                        v_table::regclass);
-        SELECT c.reloptions, format('%I.%I', n.nspname, c.relname) INTO v_options, v_live
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.oid = v_table::regclass;
+        SELECT reloptions INTO v_options FROM pg_class WHERE oid = v_table::regclass;
         IF v_options IS NOT NULL THEN
             EXECUTE format('ALTER TABLE pm_rebuild.%I SET (%s)', v_table,
                            array_to_string(v_options, ', '));
         END IF;
-        -- Row triggers that compute columns (labels_lower) must run in the copy too.
-        FOR v_trigger IN SELECT pg_get_triggerdef(tg.oid) FROM pg_trigger tg
-                         WHERE tg.tgrelid = v_table::regclass AND NOT tg.tgisinternal LOOP
-            EXECUTE replace(v_trigger, ' ON ' || v_live || ' ',
-                            ' ON pm_rebuild.' || quote_ident(v_table) || ' ');
-        END LOOP;
     END LOOP;
     CREATE TABLE pm_rebuild.rebuild_state (
         stream_types   text[] NOT NULL,
@@ -333,7 +302,7 @@ BEGIN
     END IF;
     FOR v_table IN SELECT t FROM pm_projection_catalogue() c, unnest(c.tables) AS t
                    WHERE c.stream_type = ANY (v_types) LOOP
-        -- Generated columns, if any, are computed again by the live table.
+        -- Generated columns (labels_lower) are computed again by the live table.
         SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO v_columns
         FROM pg_attribute a
         WHERE a.attrelid = v_table::regclass AND a.attnum > 0 AND NOT a.attisdropped
