@@ -298,12 +298,11 @@ void BM_ReadAll(benchmark::State& state) {
 }
 BENCHMARK(BM_ReadAll)->UseRealTime()->Iterations(1);
 
-// Rebuilds every projection from PM_BENCH_REBUILD_EVENTS events (1,000,000 by default),
-// loaded with COPY and the projection trigger disabled.
-void BM_Rebuild(benchmark::State& state) {
+// Loads PM_BENCH_REBUILD_EVENTS events (1,000,000 by default) with COPY and the projection
+// trigger disabled, unless they are there already.
+void load_rebuild_events(pm::db::Connection& conn) {
     const char* env = std::getenv("PM_BENCH_REBUILD_EVENTS");
     const std::int64_t target = env != nullptr ? std::atoll(env) : 1000000;
-    pm::db::Connection conn(BenchDatabase::get().url());
     auto have = conn.exec("SELECT count(*) FROM events").int64(0, 0);
     if (have < target) {
         conn.exec("ALTER TABLE events DISABLE TRIGGER events_project");
@@ -318,6 +317,12 @@ void BM_Rebuild(benchmark::State& state) {
         }
         conn.exec("ALTER TABLE events ENABLE TRIGGER events_project");
     }
+}
+
+// Rebuilds every projection from those events (projection::rebuild, as pm-admin does).
+void BM_Rebuild(benchmark::State& state) {
+    pm::db::Connection conn(BenchDatabase::get().url());
+    load_rebuild_events(conn);
     std::int64_t replayed = 0;
     for (auto _ : state) {
         replayed += pm::projection::rebuild(conn).events;
@@ -326,5 +331,51 @@ void BM_Rebuild(benchmark::State& state) {
     state.counters["events"] = static_cast<double>(replayed);
 }
 BENCHMARK(BM_Rebuild)->UseRealTime()->Iterations(1)->Unit(benchmark::kSecond);
+
+// The limit of any replay through the projector functions: reading the same events in
+// position order, 10,000 at a time, into the events[] that pm_rebuild_step hands to
+// pm_project_events, one committed transaction per page; no projection.
+void BM_Limit_RebuildRead(benchmark::State& state) {
+    pm::db::Connection conn(BenchDatabase::get().url());
+    load_rebuild_events(conn);
+    const std::string upto =
+        std::to_string(conn.exec("SELECT max(position) FROM events").int64(0, 0));
+    const auto types = conn.exec("SELECT array_agg(stream_type) FROM pm_projection_catalogue()");
+    const std::string all_types(types.text(0, 0));
+    // pm_rebuild_step without the projection and the checkpoint.
+    conn.exec(R"(
+        CREATE FUNCTION pg_temp.read_page(p_after bigint, p_upto bigint, p_types text[])
+        RETURNS TABLE (last_position bigint, replayed integer) LANGUAGE plpgsql AS $$
+        DECLARE
+            v_events events[];
+        BEGIN
+            v_events := ARRAY(SELECT ev FROM events ev
+                              WHERE ev.position > p_after AND ev.position <= p_upto
+                                AND ev.stream_type = ANY (p_types)
+                              ORDER BY ev.position LIMIT 10000);
+            replayed := cardinality(v_events);
+            last_position := CASE WHEN replayed > 0 THEN v_events[replayed].position
+                                  ELSE p_after END;
+            RETURN NEXT;
+        END;
+        $$)");
+    std::int64_t read = 0;
+    for (auto _ : state) {
+        std::int64_t last = 0;
+        for (;;) {
+            const auto page =
+                conn.exec("SELECT last_position, replayed FROM pg_temp.read_page($1, $2, $3)",
+                          {std::to_string(last), upto, all_types});
+            last = page.int64(0, 0);
+            const auto n = page.int64(0, 1);
+            read += n;
+            if (n < 10000) {
+                break;
+            }
+        }
+    }
+    state.SetItemsProcessed(read);
+}
+BENCHMARK(BM_Limit_RebuildRead)->UseRealTime()->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace

@@ -25,7 +25,10 @@ constexpr const char* kCommands = R"(commands:
   migrate                          apply the schema migrations this binary has, then exit
   rebuild-projections [TYPE...]    rebuild every projection, or those of the stream types given
                                    (user, token, device, device_group, action, action_set,
-                                   definition, assignment, execution, user_selection)
+                                   definition, assignment, execution, user_selection), beside
+                                   the live ones, which it replaces at the end in one short
+                                   transaction; appends go on meanwhile; run it again after a
+                                   crash and it resumes
   events tail [--from start|now|TX:POS]
                                    print events as they are appended, until Ctrl-C
   state-at TYPE/ID TIME            a stream's projection rows as of TIME (RFC 3339)
@@ -61,6 +64,10 @@ pm::OptionSet options() {
     set.add_duration("validity")
         .default_value("8760h")
         .help("issue-server-certificate: lifetime of the certificate.");
+    set.add_int("batch")
+        .default_value(10000)
+        .range(1, 1000000)
+        .help("rebuild-projections: events per committed step (and per checkpoint).");
     set.add_string("from").default_value("now").help(
         "events tail: start, now, or a position TX:POS.");
     set.allow_positional("COMMAND [ARGS...]");
@@ -82,18 +89,24 @@ int migrate(const std::string& url) {
     return 0;
 }
 
-int rebuild(const std::string& url, const std::vector<std::string>& types) {
+int rebuild(const std::string& url, const std::vector<std::string>& types, int batch) {
     pm::db::Connection conn(url);
     pm::db::require_current_schema(conn);
     pm::ProgressBar bar(stderr, "rebuild", "events");
     const auto report = pm::projection::rebuild(
         conn, types,
-        [&](const pm::projection::RebuildProgress& p) { bar.update(p.replayed, p.total); });
+        [&](const pm::projection::RebuildProgress& p) { bar.update(p.replayed, p.total); }, batch);
     bar.finish();
     const double seconds = std::chrono::duration<double>(report.elapsed).count();
-    fmt::print("rebuilt {} from {} events in {:.1f} s ({:.0f} events/s)\n",
-               fmt::join(report.stream_types, ", "), report.events, seconds,
-               seconds > 0 ? static_cast<double>(report.events) / seconds : 0.0);
+    if (report.resumed) {
+        fmt::print("resumed an interrupted rebuild after its first {} events\n",
+                   report.resumed_from);
+    }
+    fmt::print(
+        "rebuilt {} from {} events in {:.1f} s ({:.0f} events/s; {} appended meanwhile were "
+        "replayed in the swap)\n",
+        fmt::join(report.stream_types, ", "), report.events, seconds,
+        seconds > 0 ? static_cast<double>(report.events) / seconds : 0.0, report.caught_up);
     return 0;
 }
 
@@ -236,7 +249,8 @@ int main(int argc, char** argv) {
             return migrate(url);
         }
         if (command == "rebuild-projections") {
-            return rebuild(url, {args.begin() + 1, args.end()});
+            return rebuild(url, {args.begin() + 1, args.end()},
+                           static_cast<int>(config.get_int("batch")));
         }
         if (command == "events" && args.size() == 2 && args[1] == "tail") {
             return tail(url, config.get_string("from"));

@@ -125,3 +125,108 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- DeviceHeartbeat, DeviceConnected and DeviceDisconnected, set-wise: pm_project_events passes
+-- runs of a batch in which no other event of a device (or of any stream but execution) lies
+-- between them, so only these three touch devices_projection within a run. Their effect equals
+-- pm_project_device on each in position order: the guard admits exactly the events with a
+-- position above the row's projection_version before the run (each applied event raises it
+-- to its own position, and positions increase), so per device the run keeps the latest
+-- occurred_at, the last non-empty agent version and host name of those events, and the
+-- highest position. DeviceConnected's keys are required before any guard, and a device with
+-- no row fails, as one by one. Any error here makes pm_project_events replay the batch event
+-- by event to name the event at fault, so these messages are seldom seen.
+CREATE OR REPLACE FUNCTION pm_project_device_heartbeats(evs events[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_bad text;
+    v_missing text;
+    v_streams bigint;
+    v_updated bigint;
+BEGIN
+    -- The last non-empty value by position is the greatest "<position, 19 digits><value>"
+    -- (in the C collation): an ordered aggregate (array_agg(... ORDER BY)) would start a sort
+    -- per device, which costs more than the rest of the statement when devices have one or two
+    -- events in a batch, as in live appends.
+    -- The usual case first: every event of the run is newer than its row, so the guard admits
+    -- them all and one aggregate per device is the whole effect. Only rows older than all of
+    -- their run's events are updated here.
+    WITH run AS (
+        SELECT e.stream_id, min(e.position) AS first, max(e.position) AS position,
+               max(e.occurred_at) AS seen,
+               bool_or(e.event_type = 'DeviceConnected'
+                       AND (e.data ->> 'agent_version' IS NULL OR e.data ->> 'hostname' IS NULL))
+                   AS incomplete,
+               substr(max((lpad(e.position::text, 19, '0') || (e.data ->> 'agent_version')) COLLATE "C")
+                    FILTER (WHERE e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'agent_version', '') IS NOT NULL), 20)
+                   AS agent_version,
+               substr(max((lpad(e.position::text, 19, '0') || (e.data ->> 'hostname')) COLLATE "C")
+                    FILTER (WHERE e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'hostname', '') IS NOT NULL), 20) AS hostname
+        FROM unnest(evs) AS e
+        WHERE e.stream_type = 'device'
+          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')
+        GROUP BY e.stream_id),
+    updated AS (
+        UPDATE devices_projection d
+        SET last_seen_at = greatest(d.last_seen_at, run.seen),
+            agent_version = coalesce(run.agent_version, d.agent_version),
+            hostname = coalesce(run.hostname, d.hostname),
+            projection_version = run.position
+        FROM run
+        WHERE d.id = run.stream_id AND d.projection_version < run.first
+        RETURNING 1)
+    SELECT (SELECT count(*) FROM run), (SELECT count(*) FROM updated),
+           (SELECT min(run.stream_id) FROM run WHERE run.incomplete)
+    INTO v_streams, v_updated, v_bad;
+    -- DeviceConnected's keys are required whatever the guard says (the update above is rolled
+    -- back with the batch).
+    IF v_bad IS NOT NULL THEN
+        RAISE EXCEPTION 'DeviceConnected of device/% lacks agent_version or hostname', v_bad
+            USING ERRCODE = 'not_null_violation';
+    END IF;
+    IF v_updated = v_streams THEN
+        RETURN;
+    END IF;
+    -- Some row is missing, or some events were applied already (a replay over the current
+    -- state): the guard per event, for the rows the statement above left alone (for the others
+    -- no event is newer than their row any more). Each event looks its row up by key: the
+    -- planner cannot know how many elements the array has, and a join between two sets of
+    -- them risks a nested loop over both.
+    WITH run AS (
+        SELECT e.stream_id, bool_and(d.id IS NOT NULL) AS found,
+               max(e.occurred_at) FILTER (WHERE e.position > d.projection_version) AS seen,
+               max(e.position) FILTER (WHERE e.position > d.projection_version) AS position,
+               substr(max((lpad(e.position::text, 19, '0') || (e.data ->> 'agent_version')) COLLATE "C")
+                    FILTER (WHERE e.position > d.projection_version
+                              AND e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'agent_version', '') IS NOT NULL), 20)
+                   AS agent_version,
+               substr(max((lpad(e.position::text, 19, '0') || (e.data ->> 'hostname')) COLLATE "C")
+                    FILTER (WHERE e.position > d.projection_version
+                              AND e.event_type <> 'DeviceDisconnected'
+                              AND nullif(e.data ->> 'hostname', '') IS NOT NULL), 20) AS hostname
+        FROM unnest(evs) AS e
+        LEFT JOIN devices_projection d ON d.id = e.stream_id
+        WHERE e.stream_type = 'device'
+          AND e.event_type IN ('DeviceHeartbeat', 'DeviceConnected', 'DeviceDisconnected')
+        GROUP BY e.stream_id),
+    updated AS (
+        UPDATE devices_projection d
+        SET last_seen_at = greatest(d.last_seen_at, run.seen),
+            agent_version = coalesce(run.agent_version, d.agent_version),
+            hostname = coalesce(run.hostname, d.hostname),
+            projection_version = run.position
+        FROM run
+        WHERE d.id = run.stream_id AND run.position IS NOT NULL
+        RETURNING 1)
+    SELECT (SELECT min(run.stream_id) FROM run WHERE NOT run.found),
+           (SELECT count(*) FROM updated)
+    INTO v_missing, v_updated;
+    IF v_missing IS NOT NULL THEN
+        RAISE EXCEPTION 'devices_projection has no row for device/%: the stream does not start with its creation event',
+            v_missing USING ERRCODE = 'no_data_found';
+    END IF;
+END;
+$$;

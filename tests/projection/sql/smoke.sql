@@ -399,7 +399,7 @@ SELECT pg_temp.eq((SELECT count(*) FROM expected)::text, '42', 'snapshot size');
 SELECT pg_temp.eq(pm_rebuild_projections()::text, (SELECT count(*) FROM events WHERE stream_type <> 'gadget')::text, 'rebuild replays every projected event');
 SELECT pg_temp.same('full rebuild');
 SELECT pg_temp.eq(pm_rebuild_set(ARRAY['device_group'])::text, '{device,device_group}', 'rebuild group of device_group');
-SELECT pg_temp.eq(pm_rebuild_set(ARRAY['definition', 'user'])::text, '{action,action_set,definition,user}', 'rebuild group of definition');
+SELECT pg_temp.eq(pm_rebuild_set(ARRAY['definition', 'user'])::text, '{action,action_set,assignment,definition,user}', 'rebuild group of definition');
 SELECT pm_rebuild_projections(ARRAY['device_group', 'execution']);
 SELECT pg_temp.same('partial rebuild');
 SELECT pg_temp.eq((SELECT row(last_position, replayed)::text FROM pm_replay_events(0, 1000000)),
