@@ -139,6 +139,7 @@ std::span<const Migration> builtin_migrations() {
         Migration{5, "auth_sessions", detail::migration_0005_auth_sessions()},
         Migration{6, "configuration_deletes", detail::migration_0006_configuration_deletes()},
         Migration{7, "query_labels", detail::migration_0007_query_labels()},
+        Migration{8, "append_batch", detail::migration_0008_append_batch()},
     };
     return migrations;
 }
