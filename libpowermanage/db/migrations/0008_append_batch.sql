@@ -55,11 +55,13 @@ BEGIN
            array_agg(x.stream_no ORDER BY x.t, x.s, x.ord),
            array_agg(x.version ORDER BY x.t, x.s, x.ord)
     INTO sorted_callers, sorted_streams, stored_versions
+    -- A lookup per caller, not a join: the plan is cached for the session, and a join planned
+    -- while `streams` was small would go on scanning all of it once it is large.
     FROM (SELECT c.t, c.s, c.ord::integer AS ord,
                  dense_rank() OVER (ORDER BY c.t, c.s)::integer AS stream_no,
-                 coalesce(st.version, 0) AS version
-          FROM unnest(p_stream_types, p_stream_ids) WITH ORDINALITY AS c(t, s, ord)
-          LEFT JOIN streams st ON st.stream_type = c.t AND st.stream_id = c.s) x;
+                 coalesce((SELECT st.version FROM streams st
+                           WHERE st.stream_type = c.t AND st.stream_id = c.s), 0) AS version
+          FROM unnest(p_stream_types, p_stream_ids) WITH ORDINALITY AS c(t, s, ord)) x;
 
     -- The expected-version checks, in memory: callers of one stream in turn, each seeing the
     -- version the callers before it left (-1 any, 0 no stream yet, N exactly N).
