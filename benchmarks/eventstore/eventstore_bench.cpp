@@ -4,6 +4,8 @@
 //
 // PM_BENCH_DATABASE_URL: a URL of a role that may create databases (scripts/bench sets it).
 // PM_BENCH_REBUILD_EVENTS: events for the rebuild benchmark (default 1,000,000).
+// PM_BENCH_WRITERS, PM_BENCH_LINGER_US: the appender's writers and linger (default: the
+// library's defaults).
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -215,8 +217,22 @@ BENCHMARK(BM_Limit_PlainOneEventTransactions)->UseRealTime()->Threads(1)->Thread
 
 // ---- the event store -------------------------------------------------------------------------
 
+// The appender's policy, from PM_BENCH_WRITERS and PM_BENCH_LINGER_US when set (to compare
+// policies on the same machine), else the library's defaults.
+pm::eventstore::AppenderOptions bench_appender_options() {
+    pm::eventstore::AppenderOptions options;
+    if (const char* writers = std::getenv("PM_BENCH_WRITERS")) {
+        options.writers = static_cast<std::size_t>(std::atoi(writers));
+    }
+    if (const char* linger = std::getenv("PM_BENCH_LINGER_US")) {
+        options.linger = std::chrono::microseconds(std::atoi(linger));
+    }
+    return options;
+}
+
 pm::eventstore::EventStore& shared_store() {
-    static pm::eventstore::EventStore store(BenchDatabase::get().pool());
+    static pm::eventstore::EventStore store(BenchDatabase::get().pool(), pm::Clock::system(),
+                                            bench_appender_options());
     return store;
 }
 

@@ -14,6 +14,7 @@ std::string_view migration_0004_time_travel();
 std::string_view migration_0005_auth_sessions();
 std::string_view migration_0006_configuration_deletes();
 std::string_view migration_0007_query_labels();
+std::string_view migration_0008_append_batch();
 std::string_view migration_0009_rebuild();
 
 std::string_view projector_user();

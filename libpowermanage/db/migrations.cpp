@@ -139,9 +139,8 @@ std::span<const Migration> builtin_migrations() {
         Migration{5, "auth_sessions", detail::migration_0005_auth_sessions()},
         Migration{6, "configuration_deletes", detail::migration_0006_configuration_deletes()},
         Migration{7, "query_labels", detail::migration_0007_query_labels()},
-        // 0009 because 0008 (append_batch) comes from a parallel branch; once both are
-        // merged this one is version 9.
-        Migration{8, "rebuild", detail::migration_0009_rebuild()},
+        Migration{8, "append_batch", detail::migration_0008_append_batch()},
+        Migration{9, "rebuild", detail::migration_0009_rebuild()},
     };
     return migrations;
 }

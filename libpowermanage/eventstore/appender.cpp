@@ -1,5 +1,8 @@
 #include "eventstore/appender.hpp"
 
+#include <functional>
+#include <string>
+
 #include <fmt/format.h>
 
 #include <powermanage/common/time.hpp>
@@ -10,6 +13,10 @@ namespace pm::eventstore {
 namespace {
 
 constexpr int kDeadlockRetries = 3;
+
+std::size_t lane_of(const StreamId& stream) {
+    return std::hash<std::string>{}(stream.type) * 31 + std::hash<std::string>{}(stream.id);
+}
 
 }  // namespace
 
@@ -22,7 +29,10 @@ EventStore::Appender::Appender(std::string url, const Clock& clock, AppenderOpti
         options_.max_batch_events = 1;
     }
     for (std::size_t i = 0; i < options_.writers; ++i) {
-        writers_.emplace_back([this] { writer_loop(); });
+        lanes_.push_back(std::make_unique<Lane>());
+    }
+    for (auto& lane : lanes_) {
+        writers_.emplace_back([this, &lane = *lane] { writer_loop(lane); });
     }
 }
 
@@ -31,7 +41,9 @@ EventStore::Appender::~Appender() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    queued_.notify_all();
+    for (auto& lane : lanes_) {
+        lane->queued.notify_all();
+    }
     for (auto& w : writers_) {
         w.join();
     }
@@ -43,14 +55,15 @@ std::future<AppendResult> EventStore::Appender::submit(StreamId stream, Expected
     auto request = std::make_unique<Request>(
         Request{std::move(stream), expected, std::move(events), std::move(actor), {}});
     auto future = request->promise.get_future();
+    Lane& lane = *lanes_[lanes_.size() == 1 ? 0 : lane_of(request->stream) % lanes_.size()];
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {
             throw std::logic_error("append after the event store began shutting down");
         }
-        queue_.push_back(std::move(request));
+        lane.queue.push_back(std::move(request));
     }
-    queued_.notify_one();
+    lane.queued.notify_one();
     return future;
 }
 
@@ -59,36 +72,46 @@ AppenderStats EventStore::Appender::stats() const {
             isolated_retries_.load()};
 }
 
-EventStore::Appender::Batch EventStore::Appender::take_batch() {
+EventStore::Appender::Batch EventStore::Appender::take_batch(Lane& lane) {
     std::unique_lock lock(mutex_);
-    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    lane.queued.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
     Batch batch;
     std::size_t events = 0;
+    auto full = [&] {
+        return !lane.queue.empty() &&
+               events + lane.queue.front()->events.size() > options_.max_batch_events;
+    };
     auto take = [&] {
-        while (!queue_.empty() && (batch.empty() || events + queue_.front()->events.size() <=
-                                                        options_.max_batch_events)) {
-            events += queue_.front()->events.size();
-            batch.push_back(std::move(queue_.front()));
-            queue_.pop_front();
+        while (!lane.queue.empty() && (batch.empty() || !full())) {
+            events += lane.queue.front()->events.size();
+            batch.push_back(std::move(lane.queue.front()));
+            lane.queue.pop_front();
         }
     };
     take();
-    if (!batch.empty() && options_.max_wait.count() > 0 && events < options_.max_batch_events &&
-        !stopping_) {
-        // Linger briefly so callers arriving together share one commit.
-        queued_.wait_for(lock, options_.max_wait, [&] {
-            return stopping_ || (!queue_.empty() && events + queue_.front()->events.size() >
-                                                        options_.max_batch_events);
-        });
-        take();
+    if (!batch.empty() && !stopping_ && events < options_.max_batch_events) {
+        if (options_.max_wait.count() > 0) {
+            // Linger briefly so callers arriving together share one commit.
+            lane.queued.wait_for(lock, options_.max_wait, [&] { return stopping_ || full(); });
+            take();
+        } else if (options_.linger.count() > 0 && lane.last_callers > 1 &&
+                   batch.size() < lane.last_callers) {
+            // The previous batch's callers are on their way back; wait for them rather than
+            // commit a fraction of them now and the rest just after.
+            lane.queued.wait_for(lock, options_.linger, [&] {
+                return stopping_ || full() || batch.size() + lane.queue.size() >= lane.last_callers;
+            });
+            take();
+        }
     }
+    lane.last_callers = batch.size();
     return batch;
 }
 
-void EventStore::Appender::writer_loop() {
+void EventStore::Appender::writer_loop(Lane& lane) {
     std::unique_ptr<db::Connection> conn;
     for (;;) {
-        auto batch = take_batch();
+        auto batch = take_batch(lane);
         if (batch.empty()) {
             return;  // stopping, and nothing left to write
         }

@@ -1,7 +1,8 @@
 #pragma once
 
-// The group-commit appender behind EventStore::append: callers queue requests, writer threads
-// take whatever has queued and append it in one transaction through pm_append_batch().
+// The group-commit appender behind EventStore::append: callers queue requests on the lane of
+// their stream, each lane's writer thread takes whatever has queued there and appends it in one
+// transaction through pm_append_batch().
 
 #include <atomic>
 #include <condition_variable>
@@ -37,9 +38,16 @@ private:
         std::promise<AppendResult> promise;
     };
     using Batch = std::vector<std::unique_ptr<Request>>;
+    // One writer's queue. A stream always maps to the same lane, so two writers never hold
+    // or wait for the same stream's lock.
+    struct Lane {
+        std::deque<std::unique_ptr<Request>> queue;
+        std::condition_variable queued;
+        std::size_t last_callers = 0;  // callers in the writer's previous batch
+    };
 
-    void writer_loop();
-    Batch take_batch();
+    void writer_loop(Lane& lane);
+    Batch take_batch(Lane& lane);
     void run(std::unique_ptr<db::Connection>& conn, Batch& batch);
     void append_batch(db::Connection& conn, Batch& batch);
     void fail(Request& request, const db::DatabaseError& error);
@@ -50,8 +58,7 @@ private:
     UlidGenerator ids_;
 
     std::mutex mutex_;
-    std::condition_variable queued_;
-    std::deque<std::unique_ptr<Request>> queue_;
+    std::vector<std::unique_ptr<Lane>> lanes_;
     bool stopping_ = false;
     std::vector<std::thread> writers_;
 

@@ -42,7 +42,9 @@ std::vector<BatchOutcome> call_append_batch(db::Connection& conn,
             metadata.push_back(boost::json::serialize(e.metadata));
         }
     }
-    const auto result = conn.exec(
+    // Prepared: the call is the same text every time, so it is parsed and planned once per
+    // connection.
+    const auto result = conn.exec_prepared(
         "SELECT caller, first_version, actual_version, last_position FROM pm_append_batch("
         "$1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[], "
         "$7::integer[], $8::uuid[], $9::text[], $10::jsonb[], $11::jsonb[], $12::timestamptz)",

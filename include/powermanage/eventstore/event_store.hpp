@@ -24,11 +24,21 @@ namespace pm::eventstore {
 struct AppenderOptions {
     /// Most events in one transaction.
     std::size_t max_batch_events = 1000;
-    /// How long a writer waits for more callers once it has some, when the batch is not full.
-    /// Zero batches only what queued while the previous transaction committed.
+    /// How long a writer waits for the batch to fill up to max_batch_events once it has some
+    /// callers. Zero (the default) lets `linger` decide instead.
     std::chrono::microseconds max_wait{0};
-    /// Writer threads, each with its own connection. Two keep one batch forming while
-    /// another commits.
+    /// When max_wait is zero and the writer's previous batch had several callers: how long it
+    /// may wait for as many callers to have queued again (each appends anew as soon as its
+    /// result arrives). A batch is mostly CPU (inserting and projecting its events); without
+    /// the wait, a writer that has just committed takes the few callers already back, and
+    /// the rest form a second, small transaction that pays the commit again. A lone caller
+    /// never waits. Zero takes whatever has queued.
+    std::chrono::microseconds linger{300};
+    /// Writer threads, each with its own connection and its own queue. Each stream belongs to
+    /// one writer (by hash), so writers never wait for each other's stream locks, and one
+    /// writer's batch is projected while another's commit waits for the disk. One writer makes
+    /// fewer, larger transactions (appends commit in call order); more than two only pay off
+    /// when commits are slow and the database has idle cores.
     std::size_t writers = 2;
     /// Channel of the post-commit wake-up hint; its payload is the last position appended.
     std::string notify_channel = "pm_events";
