@@ -79,7 +79,16 @@ public:
                 throw RpcError(Code::canceled, "connection lost while reading the request");
             }
         }
-        std::string chunk(kBodyChunk, '\0');
+        if (parser_.is_done()) {
+            co_return std::nullopt;
+        }
+        // A body of known length gets a piece of its size: a small JSON request would otherwise
+        // cost a zeroed 64 KiB allocation (the largest item of an HTTP/1.1 call's profile).
+        std::size_t piece = kBodyChunk;
+        if (const auto left = parser_.content_length_remaining(); left && *left > 0) {
+            piece = static_cast<std::size_t>(std::min<std::uint64_t>(*left, kBodyChunk));
+        }
+        std::string chunk(piece, '\0');
         while (!parser_.is_done()) {
             auto& body = parser_.get().body();
             body.data = chunk.data();
@@ -104,37 +113,46 @@ public:
     }
 
     Task<void> send_headers(int status, const Headers& headers, bool end) override {
-        http::response<http::empty_body> response;
-        response.result(static_cast<unsigned>(status));
-        response.version(11);
+        // The head is formatted here rather than by Beast's serializer: Beast would copy every
+        // field into its own list first, and a small response is mostly head.
+        const auto code = static_cast<unsigned>(status);
+        head_out_.clear();
+        head_out_ += "HTTP/1.1 ";
+        head_out_ += std::to_string(code);
+        head_out_ += ' ';
+        head_out_ += http::obsolete_reason(http::int_to_status(code));
+        head_out_ += "\r\n";
         bool has_length = false;
         for (const auto& [name, value] : headers.fields()) {
             if (!safe_field(name, value) || name == "connection" || name == "transfer-encoding") {
                 continue;
             }
             has_length = has_length || name == "content-length";
-            response.insert(name, value);
+            append_field(name, value);
         }
         // A request body left unread would be taken for the next request: close instead.
         if (!parser_.is_done()) {
             keep_alive_ = false;
         }
         if (end && !has_length) {
-            response.set(http::field::content_length, "0");
+            append_field("Content-Length", "0");
         } else if (!end && !has_length) {
-            response.chunked(true);
+            append_field("Transfer-Encoding", "chunked");
             chunked_ = true;
         }
-        response.keep_alive(keep_alive_);
+        if (!keep_alive_) {
+            append_field("Connection", "close");
+        }
+        head_out_ += "\r\n";
         response_started_ = true;
         response_done_ = end;
-        http::response_serializer<http::empty_body> serializer(response);
-        stream_.expires_after(limits_.send_timeout);
-        auto [error, written] = co_await http::async_write_header(stream_, serializer, kAwait);
-        stream_.expires_never();
-        if (error) {
-            broken_ = true;
+        if (!end && !chunked_) {
+            // A body of known length follows at once (send_whole): head and body leave in one
+            // write from send_data, so a small response is one segment and one syscall.
+            head_pending_ = true;
+            co_return;
         }
+        co_await write_head();
     }
 
     Task<bool> send_data(std::string data, bool end) override {
@@ -143,17 +161,21 @@ public:
         }
         boost::system::error_code error;
         stream_.expires_after(limits_.send_timeout);
+        std::array<asio::const_buffer, 5> buffers{};
+        std::size_t count = 0;
+        if (head_pending_) {
+            head_pending_ = false;
+            buffers[count++] = asio::buffer(head_out_);
+        }
+        // Chunked framing by hand: "<hex size>\r\n<data>\r\n", and "0\r\n\r\n" at the end.
+        std::array<char, 20> size_line{};
+        constexpr std::string_view kCrlf = "\r\n";
+        constexpr std::string_view kLast = "0\r\n\r\n";
         if (chunked_) {
-            // Chunked framing by hand: "<hex size>\r\n<data>\r\n", and "0\r\n\r\n" at the end.
-            std::array<char, 20> size_line{};
             auto [end_ptr, ec] =
                 std::to_chars(size_line.data(), size_line.data() + 16, data.size(), 16);
             *end_ptr++ = '\r';
             *end_ptr++ = '\n';
-            constexpr std::string_view kCrlf = "\r\n";
-            constexpr std::string_view kLast = "0\r\n\r\n";
-            std::array<asio::const_buffer, 4> buffers{};
-            std::size_t count = 0;
             if (!data.empty()) {
                 buffers[count++] = asio::buffer(
                     size_line.data(), static_cast<std::size_t>(end_ptr - size_line.data()));
@@ -163,11 +185,12 @@ public:
             if (end) {
                 buffers[count++] = asio::buffer(kLast);
             }
+        } else if (!data.empty()) {
+            buffers[count++] = asio::buffer(data);
+        }
+        if (count > 0) {
             std::tie(error, std::ignore) = co_await asio::async_write(
                 stream_, std::span<const asio::const_buffer>(buffers.data(), count), kAwait);
-        } else if (!data.empty()) {
-            std::tie(error, std::ignore) =
-                co_await asio::async_write(stream_, asio::buffer(data), kAwait);
         }
         stream_.expires_never();
         if (error) {
@@ -188,6 +211,14 @@ public:
 
     bool http2() const override { return false; }
 
+    /// Writes a head send_headers() held back for a body that never came.
+    Task<void> flush_head() {
+        if (head_pending_ && !broken_) {
+            head_pending_ = false;
+            co_await write_head();
+        }
+    }
+
     void expect_continue() { expect_continue_ = true; }
     bool broken() const { return broken_; }                      ///< the connection is unusable
     bool response_started() const { return response_started_; }  ///< headers went out
@@ -195,6 +226,23 @@ public:
     bool keep_alive() const { return keep_alive_; }              ///< another request may follow
 
 private:
+    void append_field(std::string_view name, std::string_view value) {
+        head_out_ += name;
+        head_out_ += ": ";
+        head_out_ += value;
+        head_out_ += "\r\n";
+    }
+
+    Task<void> write_head() {
+        stream_.expires_after(limits_.send_timeout);
+        auto [error, written] =
+            co_await asio::async_write(stream_, asio::buffer(head_out_), kAwait);
+        stream_.expires_never();
+        if (error) {
+            broken_ = true;
+        }
+    }
+
     AnyStream& stream_;
     beast::flat_buffer& buffer_;
     Parser& parser_;
@@ -206,6 +254,8 @@ private:
     bool broken_ = false;
     bool response_started_ = false;
     bool response_done_ = false;
+    bool head_pending_ = false;  // head_out_ waits for the body (see send_headers)
+    std::string head_out_;       // the response's status line and header fields
 };
 
 RequestHead make_head(const Parser& parser, const ConnectionInfo& info) {
@@ -277,6 +327,7 @@ Task<bool> serve_one(AnyStream& stream, beast::flat_buffer& buffer, const Connec
         exchange.expect_continue();
     }
     co_await serve_exchange(router, exchange);
+    co_await exchange.flush_head();
     if (exchange.broken()) {
         co_return false;
     }
