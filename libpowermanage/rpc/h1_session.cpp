@@ -117,6 +117,7 @@ public:
         // field into its own list first, and a small response is mostly head.
         const auto code = static_cast<unsigned>(status);
         head_out_.clear();
+        head_out_.reserve(512);  // most heads fit: one allocation, no regrowth
         head_out_ += "HTTP/1.1 ";
         head_out_ += std::to_string(code);
         head_out_ += ' ';
