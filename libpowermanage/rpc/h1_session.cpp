@@ -19,6 +19,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http.hpp>
 
 #include "rpc/exchange.hpp"
@@ -46,6 +47,45 @@ bool safe_field(std::string_view name, std::string_view value) {
 bool is_parse_error(const boost::system::error_code& error) {
     return error.category() == http::make_error_code(http::error::bad_method).category() &&
            error != http::error::end_of_stream && error != http::error::partial_message;
+}
+
+// What http::async_read_some does, without its composed operation: parse what the buffer holds
+// and read from the stream only while the parser needs more. A request that arrived whole (the
+// usual case) is parsed in place, without the posted completion and type-erased handlers Beast's
+// operation costs per call. Errors are Beast's: end_of_stream, partial_message, need_buffer (a
+// buffer_body piece is full), parse errors, or the stream's. The caller arms the watchdog.
+Task<boost::system::error_code> parse_some(AnyStream& stream, beast::flat_buffer& buffer,
+                                           Parser& parser) {
+    boost::system::error_code error;
+    if (buffer.size() > 0) {
+        buffer.consume(parser.put(buffer.data(), error));
+        if (error != http::error::need_more) {
+            co_return error;
+        }
+    }
+    for (;;) {
+        const auto size = beast::read_size(buffer, 65536);
+        if (size == 0) {
+            co_return http::error::buffer_overflow;
+        }
+        auto [read_error, read] = co_await stream.async_read_some(buffer.prepare(size), kAwait);
+        buffer.commit(read);
+        if (read_error == asio::error::eof) {
+            if (!parser.got_some()) {
+                co_return http::error::end_of_stream;
+            }
+            error = {};
+            parser.put_eof(error);  // partial_message: a request cut short
+            co_return error;
+        }
+        if (read_error) {
+            co_return read_error;
+        }
+        buffer.consume(parser.put(buffer.data(), error));
+        if (error != http::error::need_more) {
+            co_return error;
+        }
+    }
 }
 
 std::string_view strip_query(std::string_view target) {
@@ -94,7 +134,7 @@ public:
             body.data = chunk.data();
             body.size = chunk.size();
             stream_.expires_after(limits_.request_timeout);
-            auto [error, read] = co_await http::async_read_some(stream_, buffer_, parser_, kAwait);
+            auto error = co_await parse_some(stream_, buffer_, parser_);
             stream_.expires_never();
             if (error == http::error::need_buffer) {
                 error = {};
@@ -311,7 +351,10 @@ Task<bool> serve_one(AnyStream& stream, beast::flat_buffer& buffer, const Connec
         std::min<std::size_t>(limits.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
     parser.body_limit(boost::none);  // the protocols enforce their own limits while reading
     stream.expires_after(limits.request_timeout);
-    auto [error, read] = co_await http::async_read_header(stream, buffer, parser, kAwait);
+    boost::system::error_code error;
+    while (!error && !parser.is_header_done()) {
+        error = co_await parse_some(stream, buffer, parser);
+    }
     stream.expires_never();
     if (error) {
         if (error == http::error::header_limit) {
