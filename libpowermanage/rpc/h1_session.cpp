@@ -49,20 +49,29 @@ bool is_parse_error(const boost::system::error_code& error) {
            error != http::error::end_of_stream && error != http::error::partial_message;
 }
 
-// What http::async_read_some does, without its composed operation: parse what the buffer holds
-// and read from the stream only while the parser needs more. A request that arrived whole (the
-// usual case) is parsed in place, without the posted completion and type-erased handlers Beast's
-// operation costs per call. Errors are Beast's: end_of_stream, partial_message, need_buffer (a
-// buffer_body piece is full), parse errors, or the stream's. The caller arms the watchdog.
-Task<boost::system::error_code> parse_some(AnyStream& stream, beast::flat_buffer& buffer,
-                                           Parser& parser) {
-    boost::system::error_code error;
-    if (buffer.size() > 0) {
-        buffer.consume(parser.put(buffer.data(), error));
-        if (error != http::error::need_more) {
-            co_return error;
-        }
+// What http::async_read_some does, in two halves, without its composed operation:
+// parse_buffered() parses what the buffer already holds, and only when the parser needs more
+// does read_and_parse() (a coroutine) read. A request that arrived whole, the usual case, is
+// parsed in place with no coroutine frame, posted completion or type-erased handler. Errors are
+// Beast's: end_of_stream, partial_message, need_buffer (a buffer_body piece is full), parse
+// errors, or the stream's. The caller arms the watchdog.
+
+// True if the parser made progress (or failed: see `error`); false if it needs more bytes.
+bool parse_buffered(beast::flat_buffer& buffer, Parser& parser, boost::system::error_code& error) {
+    error = {};
+    if (buffer.size() == 0) {
+        return false;
     }
+    buffer.consume(parser.put(buffer.data(), error));
+    if (error == http::error::need_more) {
+        error = {};
+        return false;
+    }
+    return true;
+}
+
+Task<boost::system::error_code> read_and_parse(AnyStream& stream, beast::flat_buffer& buffer,
+                                               Parser& parser) {
     for (;;) {
         const auto size = beast::read_size(buffer, 65536);
         if (size == 0) {
@@ -74,15 +83,15 @@ Task<boost::system::error_code> parse_some(AnyStream& stream, beast::flat_buffer
             if (!parser.got_some()) {
                 co_return http::error::end_of_stream;
             }
-            error = {};
+            boost::system::error_code error;
             parser.put_eof(error);  // partial_message: a request cut short
             co_return error;
         }
         if (read_error) {
             co_return read_error;
         }
-        buffer.consume(parser.put(buffer.data(), error));
-        if (error != http::error::need_more) {
+        boost::system::error_code error;
+        if (parse_buffered(buffer, parser, error)) {
             co_return error;
         }
     }
@@ -134,7 +143,10 @@ public:
             body.data = chunk.data();
             body.size = chunk.size();
             stream_.expires_after(limits_.request_timeout);
-            auto error = co_await parse_some(stream_, buffer_, parser_);
+            boost::system::error_code error;
+            if (!parse_buffered(buffer_, parser_, error)) {
+                error = co_await read_and_parse(stream_, buffer_, parser_);
+            }
             stream_.expires_never();
             if (error == http::error::need_buffer) {
                 error = {};
@@ -353,7 +365,9 @@ Task<bool> serve_one(AnyStream& stream, beast::flat_buffer& buffer, const Connec
     stream.expires_after(limits.request_timeout);
     boost::system::error_code error;
     while (!error && !parser.is_header_done()) {
-        error = co_await parse_some(stream, buffer, parser);
+        if (!parse_buffered(buffer, parser, error)) {
+            error = co_await read_and_parse(stream, buffer, parser);
+        }
     }
     stream.expires_never();
     if (error) {
