@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <span>
 #include <string>
@@ -30,7 +31,6 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using Parser = http::request_parser<http::buffer_body>;
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t kBodyChunk = 64 * 1024;
@@ -48,6 +48,71 @@ bool is_parse_error(const boost::system::error_code& error) {
     return error.category() == http::make_error_code(http::error::bad_method).category() &&
            error != http::error::end_of_stream && error != http::error::partial_message;
 }
+
+std::string_view strip_query(std::string_view target) {
+    return target.substr(0, target.find('?'));
+}
+
+// A request parser that puts the request line and header fields straight into a RequestHead
+// (Beast's http::parser keeps them in its own field list first, one allocation per field, which
+// make_head() then copied) and body bytes into the piece read_body() lends it, by the rules of
+// Beast's buffer_body: no piece, or a full one, is need_buffer.
+class Parser final : public http::basic_parser<true> {
+public:
+    /// The request line and header fields parsed so far.
+    RequestHead& head() { return head_; }
+    /// Lends the memory the next body bytes go to.
+    void lend(char* data, std::size_t size) {
+        piece_ = data;
+        room_ = size;
+    }
+    /// What is left of the lent memory.
+    std::size_t room() const { return room_; }
+
+private:
+    void on_request_impl(http::verb, beast::string_view method, beast::string_view target, int,
+                         boost::system::error_code&) override {
+        head_.method = std::string(method);
+        head_.path = std::string(strip_query(target));
+    }
+    void on_response_impl(int, beast::string_view, int, boost::system::error_code&) override {}
+    void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                       boost::system::error_code&) override {
+        head_.headers.add(std::string(name), std::string(value));
+    }
+    void on_header_impl(boost::system::error_code&) override {}
+    void on_body_init_impl(const boost::optional<std::uint64_t>&,
+                           boost::system::error_code&) override {}
+    std::size_t on_body_impl(beast::string_view body, boost::system::error_code& error) override {
+        return take(body, error);
+    }
+    void on_chunk_header_impl(std::uint64_t, beast::string_view,
+                              boost::system::error_code&) override {}
+    std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
+                                   boost::system::error_code& error) override {
+        return take(body, error);
+    }
+    void on_finish_impl(boost::system::error_code&) override {}
+
+    std::size_t take(beast::string_view body, boost::system::error_code& error) {
+        if (piece_ == nullptr) {
+            error = http::error::need_buffer;
+            return 0;
+        }
+        const auto n = std::min(room_, body.size());
+        std::memcpy(piece_, body.data(), n);
+        piece_ += n;
+        room_ -= n;
+        if (n < body.size()) {
+            error = http::error::need_buffer;
+        }
+        return n;
+    }
+
+    RequestHead head_;
+    char* piece_ = nullptr;
+    std::size_t room_ = 0;
+};
 
 // What http::async_read_some does, in two halves, without its composed operation:
 // parse_buffered() parses what the buffer already holds, and only when the parser needs more
@@ -97,10 +162,6 @@ Task<boost::system::error_code> read_and_parse(AnyStream& stream, beast::flat_bu
     }
 }
 
-std::string_view strip_query(std::string_view target) {
-    return target.substr(0, target.find('?'));
-}
-
 class H1Exchange final : public Exchange {
 public:
     H1Exchange(AnyStream& stream, beast::flat_buffer& buffer, Parser& parser, RequestHead head,
@@ -139,9 +200,7 @@ public:
         }
         std::string chunk(piece, '\0');
         while (!parser_.is_done()) {
-            auto& body = parser_.get().body();
-            body.data = chunk.data();
-            body.size = chunk.size();
+            parser_.lend(chunk.data(), chunk.size());
             stream_.expires_after(limits_.request_timeout);
             boost::system::error_code error;
             if (!parse_buffered(buffer_, parser_, error)) {
@@ -155,7 +214,8 @@ public:
                 broken_ = true;
                 throw RpcError(Code::canceled, "connection lost while reading the request");
             }
-            const auto got = chunk.size() - parser_.get().body().size;
+            const auto got = chunk.size() - parser_.room();
+            parser_.lend(nullptr, 0);  // the piece leaves with its bytes
             if (got > 0) {
                 chunk.resize(got);
                 co_return chunk;
@@ -311,19 +371,13 @@ private:
     std::string head_out_;       // the response's status line and header fields
 };
 
-RequestHead make_head(const Parser& parser, const ConnectionInfo& info) {
-    const auto& request = parser.get();
-    RequestHead head;
-    head.method = std::string(request.method_string());
-    head.path = std::string(strip_query(request.target()));
+RequestHead make_head(Parser& parser, const ConnectionInfo& info) {
+    RequestHead head = std::move(parser.head());
     head.http_version = 11;  // HTTP/1.0 requests are served as HTTP/1.1 ones
     head.secure = info.secure;
     head.remote_address = info.remote_address;
     head.peer_certificate = info.peer_certificate;
     head.peer_identity = info.peer_identity;
-    for (const auto& field : request) {
-        head.headers.add(std::string(field.name_string()), std::string(field.value()));
-    }
     return head;
 }
 
@@ -379,9 +433,10 @@ Task<bool> serve_one(AnyStream& stream, beast::flat_buffer& buffer, const Connec
         }
         co_return false;
     }
-    const bool keep_alive = parser.get().keep_alive() && !info.control->draining();
+    const bool keep_alive = parser.keep_alive() && !info.control->draining();
     H1Exchange exchange(stream, buffer, parser, make_head(parser, info), limits, keep_alive);
-    if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+    const auto expect = exchange.head().headers.get("expect");
+    if (expect && beast::iequals(*expect, "100-continue")) {
         exchange.expect_continue();
     }
     co_await serve_exchange(router, exchange);
