@@ -174,6 +174,7 @@ public:
           keep_alive_(keep_alive) {}
 
     const RequestHead& head() const override { return head_; }
+    RequestHead& head_to_take() override { return head_; }
 
     Task<std::optional<std::string>> read_body() override {
         if (expect_continue_) {
