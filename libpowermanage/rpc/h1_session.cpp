@@ -274,7 +274,6 @@ public:
             co_return false;
         }
         boost::system::error_code error;
-        stream_.expires_after(limits_.send_timeout);
         std::array<asio::const_buffer, 5> buffers{};
         std::size_t count = 0;
         if (head_pending_) {
@@ -303,10 +302,8 @@ public:
             buffers[count++] = asio::buffer(data);
         }
         if (count > 0) {
-            std::tie(error, std::ignore) = co_await asio::async_write(
-                stream_, std::span<const asio::const_buffer>(buffers.data(), count), kAwait);
+            error = co_await write_all(std::span<asio::const_buffer>(buffers.data(), count));
         }
-        stream_.expires_never();
         if (error) {
             broken_ = true;
             co_return false;
@@ -345,6 +342,29 @@ private:
         head_out_ += ": ";
         head_out_ += value;
         head_out_ += "\r\n";
+    }
+
+    // Writes what the socket takes at once, then the rest asynchronously under send_timeout.
+    Task<boost::system::error_code> write_all(std::span<asio::const_buffer> buffers) {
+        boost::system::error_code error;
+        auto written = stream_.write_now(ConstBufferList(buffers), error);
+        if (error) {
+            co_return error;
+        }
+        auto rest = buffers;
+        while (!rest.empty() && written >= rest.front().size()) {
+            written -= rest.front().size();
+            rest = rest.subspan(1);
+        }
+        if (rest.empty()) {
+            co_return error;
+        }
+        rest.front() += written;
+        stream_.expires_after(limits_.send_timeout);
+        std::tie(error, std::ignore) = co_await asio::async_write(
+            stream_, std::span<const asio::const_buffer>(rest.data(), rest.size()), kAwait);
+        stream_.expires_never();
+        co_return error;
     }
 
     Task<void> write_head() {

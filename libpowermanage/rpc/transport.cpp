@@ -182,6 +182,28 @@ void AnyStream::start_read(asio::mutable_buffer buffer, IoHandler handler) {
     std::get<TlsStream>(impl_->stream).async_read_some(buffer, std::move(handler));
 }
 
+std::size_t AnyStream::write_now(const ConstBufferList& buffers, boost::system::error_code& error) {
+    error = {};
+    auto* tcp = std::get_if<Socket>(&impl_->stream);
+    if (tcp == nullptr) {
+        return 0;  // TLS records are written by the TLS stream's own operations
+    }
+    // Non-blocking at the user level too, so that this write cannot block the thread; the
+    // asynchronous operations work the same either way.
+    if (!tcp->non_blocking()) {
+        tcp->non_blocking(true, error);
+        if (error) {
+            return 0;
+        }
+    }
+    const auto written = tcp->write_some(buffers, error);
+    if (error == asio::error::would_block) {
+        error = {};
+        return 0;
+    }
+    return error ? 0 : written;
+}
+
 void AnyStream::start_write(const ConstBufferList& buffers, IoHandler handler) {
     if (auto* tcp = std::get_if<Socket>(&impl_->stream)) {
         tcp->async_write_some(buffers, std::move(handler));

@@ -694,6 +694,20 @@ TEST_F(ServerTest, AHeaderTricklingInIsBoundedByOneDeadline) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
 }
 
+TEST_F(ServerTest, AResponseLargerThanTheSocketBufferArrivesWhole) {
+    // More than the socket takes at once: the first part leaves at once, the rest waits for
+    // the client, who starts reading late.
+    const std::string message(6 * 1024 * 1024, 'm');
+    RawConnection connection(port_);
+    connection.send_request("POST", kUnaryPath, kJson, R"({"message":")" + message + R"("})");
+    std::this_thread::sleep_for(300ms);
+    const auto response = connection.read_response();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, R"({"message":")" + message + R"("})");
+    connection.send_request("POST", kUnaryPath, kJson, R"({"message":"after"})");
+    EXPECT_EQ(connection.read_response().body, R"({"message":"after"})");
+}
+
 TEST_F(ServerTest, MalformedRequestClosesOnlyItsConnection) {
     RawConnection good(port_);
     good.send_request("POST", kUnaryPath, kJson, R"({"message":"before"})");
