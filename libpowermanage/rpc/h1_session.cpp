@@ -1,8 +1,10 @@
-// HTTP/1.1 sessions on Beast. Every socket operation runs under the stream's watchdog, armed
-// for that operation only (a handler may take as long as its call's deadline allows):
-// idle_timeout while waiting for a request, request_timeout for its header and each body read,
-// send_timeout for each write. Errors are compared as error codes; nothing here throws past the
-// session, and a malformed request closes only its own connection.
+// HTTP/1.1 sessions on Beast's parser. Every socket operation that waits runs under the
+// stream's watchdog, armed for that operation only (a handler may take as long as its call's
+// deadline allows): idle_timeout while waiting for a request, request_timeout for its header and
+// each body read, send_timeout for each write. Bytes already buffered are parsed, and a response
+// the socket takes at once is written, without an asynchronous operation: that is most requests.
+// Errors are compared as error codes; nothing here throws past the session, and a malformed request
+// closes only its own connection.
 
 #include "rpc/h1_session.hpp"
 
