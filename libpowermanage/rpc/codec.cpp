@@ -9,6 +9,8 @@
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/util/json_util.h>
 
+#include "rpc/json_fast.hpp"
+
 namespace pm::rpc::detail {
 namespace {
 
@@ -109,6 +111,13 @@ Status decode_message(Codec codec, std::string_view bytes, gp::Message& message,
         return {Code::invalid_argument,
                 "unmarshal into " + type + ": zero-length payload is not a valid JSON object"};
     }
+    // Most messages take the fast path; the converter decides (and words the error) otherwise.
+    // Both start from an empty message, as the converter's parse does.
+    message.Clear();
+    if (fast_json_decode(bytes, message)) {
+        return {};
+    }
+    message.Clear();
     gp::util::JsonParseOptions options;
     options.ignore_unknown_fields = ignore_unknown_fields;
     const auto status = gp::util::JsonStringToMessage(gp::StringPiece(bytes.data(), bytes.size()),
@@ -129,6 +138,10 @@ Status encode_message(Codec codec, const gp::Message& message, std::string& out)
         }
         return {};
     }
+    if (fast_json_encode(message, out)) {
+        return {};
+    }
+    out.clear();
     gp::util::JsonPrintOptions options;
     const auto status = gp::util::MessageToJsonString(message, &out, options);
     if (!status.ok()) {

@@ -24,7 +24,11 @@ Task<Status> read_all(Exchange& exchange, std::size_t limit, std::string& body) 
             co_return Status{Code::resource_exhausted, "request body is larger than the limit of " +
                                                            std::to_string(limit) + " bytes"};
         }
-        body += *piece;
+        if (body.empty()) {
+            body = std::move(*piece);  // the usual single piece: no copy
+        } else {
+            body += *piece;
+        }
     }
     co_return Status{};
 }
@@ -32,7 +36,7 @@ Task<Status> read_all(Exchange& exchange, std::size_t limit, std::string& body) 
 // Everything the call needs before its handler: protocol version, timeout, body, message.
 Task<Status> prepare(const Router& router, Exchange& exchange, const Route& route, CallContext& ctx,
                      Headers& response_headers, std::unique_ptr<gp::Message>& request) {
-    const auto& headers = exchange.head().headers;
+    const auto& headers = ctx.request_headers;
     if (auto status = read_connect_headers(headers, ctx); !status.ok()) {
         co_return status;
     }
@@ -91,17 +95,25 @@ Status read_connect_headers(const Headers& headers, CallContext& ctx) {
 Task<void> serve_connect_unary(const Router& router, Exchange& exchange, const Route& route,
                                const ContentType& type, Headers response_headers) {
     const auto started = std::chrono::steady_clock::now();
-    auto ctx = make_context(exchange.head(), route, type);
+    auto ctx = take_context(exchange.head_to_take(), route, type);
     std::unique_ptr<gp::Message> request;
     std::unique_ptr<gp::Message> response;
     auto status = co_await prepare(router, exchange, route, ctx, response_headers, request);
     if (status.ok()) {
-        status = co_await run_call(router, ctx, [&]() -> Task<Status> {
-            auto result = co_await route.unary(ctx, *request);
+        // One pointer to capture: std::function keeps that inline, where four references would
+        // take an allocation per call.
+        struct Call {
+            const Route& route;
+            CallContext& ctx;
+            std::unique_ptr<gp::Message>& request;
+            std::unique_ptr<gp::Message>& response;
+        } call{route, ctx, request, response};
+        status = co_await run_call(router, ctx, [&call]() -> Task<Status> {
+            auto result = co_await call.route.unary(call.ctx, *call.request);
             if (!result.ok()) {
                 co_return result.status();
             }
-            response = std::move(result.value());
+            call.response = std::move(result.value());
             co_return Status{};
         });
     }
@@ -121,7 +133,7 @@ Task<void> serve_connect_unary(const Router& router, Exchange& exchange, const R
         notify_observers(router, ctx, status, started);
         co_return;
     }
-    const auto accept = exchange.head().headers.get("accept-encoding");
+    const auto accept = ctx.request_headers.get("accept-encoding");
     if (accept && accepts_gzip(*accept) && body.size() >= kCompressMinBytes) {
         body = gzip_compress(body);
         response_headers.set("content-encoding", "gzip");

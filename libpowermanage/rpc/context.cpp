@@ -1,22 +1,24 @@
 #include <algorithm>
-#include <cctype>
 
 #include <powermanage/rpc/context.hpp>
 
 namespace pm::rpc {
 namespace {
 
+// ASCII only, as header names are: std::tolower is a call into the locale per character, and
+// every request's header names pass through here.
+constexpr char ascii_lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
 void lower_in_place(std::string& text) {
-    std::transform(text.begin(), text.end(), text.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::transform(text.begin(), text.end(), text.begin(), ascii_lower);
 }
 
 // Header names are case-insensitive on the wire; callers may ask in any case.
 bool equal_names(std::string_view stored_lower, std::string_view asked) {
-    return std::equal(
-        stored_lower.begin(), stored_lower.end(), asked.begin(), asked.end(), [](char a, char b) {
-            return a == static_cast<char>(std::tolower(static_cast<unsigned char>(b)));
-        });
+    return std::equal(stored_lower.begin(), stored_lower.end(), asked.begin(), asked.end(),
+                      [](char a, char b) { return a == ascii_lower(b); });
 }
 
 }  // namespace

@@ -33,6 +33,9 @@ public:
 
     /// The request line and headers.
     virtual const RequestHead& head() const = 0;
+    /// The same, for a protocol that takes the header fields over (take_context()) rather than
+    /// copy them; head().headers is empty afterwards.
+    virtual RequestHead& head_to_take() = 0;
     /// The next piece of the request body, or nullopt at its end. Throws RpcError(canceled)
     /// if the peer reset the request.
     virtual Task<std::optional<std::string>> read_body() = 0;

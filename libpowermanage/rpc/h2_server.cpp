@@ -48,6 +48,7 @@ public:
     H2Exchange& operator=(const H2Exchange&) = delete;
 
     const RequestHead& head() const override { return head_; }
+    RequestHead& head_to_take() override { return head_; }
     Task<std::optional<std::string>> read_body() override;
     Task<void> send_headers(int status, const Headers& headers, bool end) override;
     Task<bool> send_data(std::string data, bool end) override;

@@ -104,7 +104,10 @@ Task<void> serve_exchange(const Router& router, Exchange& exchange) {
     }
 }
 
-CallContext make_context(const RequestHead& head, const Route& route, const ContentType& type) {
+namespace {
+
+// Everything but the header fields.
+CallContext context_of(const RequestHead& head, const Route& route, const ContentType& type) {
     CallContext ctx;
     ctx.method = route.method;
     ctx.protocol = type.protocol;
@@ -114,7 +117,21 @@ CallContext make_context(const RequestHead& head, const Route& route, const Cont
     ctx.remote_address = head.remote_address;
     ctx.peer_certificate = head.peer_certificate;
     ctx.peer_identity = head.peer_identity;
+    return ctx;
+}
+
+}  // namespace
+
+CallContext make_context(const RequestHead& head, const Route& route, const ContentType& type) {
+    auto ctx = context_of(head, route, type);
     ctx.request_headers = head.headers;
+    return ctx;
+}
+
+CallContext take_context(RequestHead& head, const Route& route, const ContentType& type) {
+    auto ctx = context_of(head, route, type);
+    ctx.request_headers = std::move(head.headers);
+    head.headers = Headers();
     return ctx;
 }
 

@@ -26,13 +26,51 @@ namespace {
 constexpr std::size_t kCoalesceLimit = 16 * 1024;
 
 // Closes the socket when the deadline passes. Shared with the pending timer handler, which must
-// not touch a stream that is gone; the generation tells a stale expiry from the current one.
+// not touch a stream that is gone. Lazy, because a connection re-arms it around every read and
+// write: a later deadline (the common case) leaves the pending wait alone, and the wait, when it
+// ends before the deadline it now serves, waits again; only an earlier deadline moves the timer.
+// So a busy connection costs a clock read per operation, not a timer cancel and a new wait.
 struct Watchdog {
+    using Clock = std::chrono::steady_clock;
     explicit Watchdog(const asio::any_io_executor& executor) : timer(executor) {}
     asio::steady_timer timer;
-    std::uint64_t generation = 0;
+    Clock::time_point deadline = Clock::time_point::max();  // max: disarmed
+    std::uint64_t wait_generation = 0;  // tells the pending wait from cancelled ones
+    bool waiting = false;               // a wait for timer.expiry() is pending
     bool fired = false;
     AnyStream::Socket* socket = nullptr;
+
+    // Waits until the current deadline (replacing any pending wait).
+    static void wait(const std::shared_ptr<Watchdog>& self) {
+        const auto generation = ++self->wait_generation;
+        self->waiting = true;
+        self->timer.expires_at(self->deadline);
+        self->timer.async_wait([weak = std::weak_ptr<Watchdog>(self),
+                                generation](const boost::system::error_code& error) {
+            auto alive = weak.lock();
+            if (error || !alive || alive->wait_generation != generation) {
+                return;
+            }
+            alive->waiting = false;
+            if (alive->socket == nullptr || alive->deadline == Clock::time_point::max()) {
+                return;
+            }
+            if (Clock::now() < alive->deadline) {
+                wait(alive);  // the deadline moved later while this wait was pending
+                return;
+            }
+            alive->fired = true;
+            boost::system::error_code ignored;
+            alive->socket->close(ignored);
+        });
+    }
+
+    void stop() {
+        deadline = Clock::time_point::max();
+        ++wait_generation;
+        waiting = false;
+        timer.cancel();
+    }
 };
 
 }  // namespace
@@ -48,7 +86,7 @@ struct AnyStream::Impl {
     }
     ~Impl() {
         watchdog->socket = nullptr;
-        watchdog->timer.cancel();
+        watchdog->stop();
     }
 
     Socket& socket() {
@@ -103,7 +141,7 @@ void AnyStream::close() noexcept {
         socket.shutdown(Socket::shutdown_both, ignored);
         socket.close(ignored);
     }
-    impl_->watchdog->timer.cancel();
+    impl_->watchdog->stop();
 }
 
 bool AnyStream::is_open() const {
@@ -120,23 +158,16 @@ AnyStream::Socket& AnyStream::lowest_layer() {
 
 void AnyStream::expires_at(std::chrono::steady_clock::time_point deadline) {
     auto& dog = *impl_->watchdog;
-    const auto generation = ++dog.generation;
-    dog.timer.expires_at(deadline);
-    dog.timer.async_wait([weak = std::weak_ptr<Watchdog>(impl_->watchdog),
-                          generation](const boost::system::error_code& error) {
-        auto alive = weak.lock();
-        if (error || !alive || alive->generation != generation || alive->socket == nullptr) {
-            return;
-        }
-        alive->fired = true;
-        boost::system::error_code ignored;
-        alive->socket->close(ignored);
-    });
+    dog.deadline = deadline;
+    if (dog.waiting && dog.timer.expiry() <= deadline) {
+        return;  // the pending wait ends first and then serves this deadline (see Watchdog)
+    }
+    Watchdog::wait(impl_->watchdog);
 }
 
 void AnyStream::expires_never() {
-    ++impl_->watchdog->generation;
-    impl_->watchdog->timer.cancel();
+    // The pending wait, if any, ends quietly when it sees no deadline.
+    impl_->watchdog->deadline = std::chrono::steady_clock::time_point::max();
 }
 
 bool AnyStream::timed_out() const {
@@ -149,6 +180,28 @@ void AnyStream::start_read(asio::mutable_buffer buffer, IoHandler handler) {
         return;
     }
     std::get<TlsStream>(impl_->stream).async_read_some(buffer, std::move(handler));
+}
+
+std::size_t AnyStream::write_now(const ConstBufferList& buffers, boost::system::error_code& error) {
+    error = {};
+    auto* tcp = std::get_if<Socket>(&impl_->stream);
+    if (tcp == nullptr) {
+        return 0;  // TLS records are written by the TLS stream's own operations
+    }
+    // Non-blocking at the user level too, so that this write cannot block the thread; the
+    // asynchronous operations work the same either way.
+    if (!tcp->non_blocking()) {
+        tcp->non_blocking(true, error);
+        if (error) {
+            return 0;
+        }
+    }
+    const auto written = tcp->write_some(buffers, error);
+    if (error == asio::error::would_block) {
+        error = {};
+        return 0;
+    }
+    return error ? 0 : written;
 }
 
 void AnyStream::start_write(const ConstBufferList& buffers, IoHandler handler) {

@@ -122,6 +122,12 @@ public:
     /// The TCP socket underneath (options, endpoints).
     Socket& lowest_layer();
 
+    /// Writes what a cleartext socket takes at once, without waiting: the bytes written, 0 on
+    /// TLS or when the socket's send buffer is full. `error` set means the connection is broken.
+    /// A small response then leaves with no asynchronous operation (no handler, no completion
+    /// through the event loop); the caller writes the rest, if any, asynchronously.
+    std::size_t write_now(const ConstBufferList& buffers, boost::system::error_code& error);
+
     /// Arms the watchdog: at `deadline` the socket is closed (see the class comment).
     void expires_at(std::chrono::steady_clock::time_point deadline);
     /// Arms the watchdog `timeout` from now.

@@ -233,6 +233,7 @@ public:
         : head_(std::move(head)), body_(std::move(body)), http2_(http2) {}
 
     const detail::RequestHead& head() const override { return head_; }
+    detail::RequestHead& head_to_take() override { return head_; }
 
     Task<std::optional<std::string>> read_body() override {
         std::optional<std::string> piece;

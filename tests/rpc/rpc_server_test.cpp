@@ -626,6 +626,88 @@ TEST_F(ServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     }
 }
 
+TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
+    // Both requests in one segment: the second waits in the buffer while the first is served.
+    const auto request = [](std::string_view message) {
+        const std::string body = R"({"message":")" + std::string(message) + R"("})";
+        return "POST " + std::string(kUnaryPath) +
+               " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body;
+    };
+    RawConnection connection(port_);
+    connection.send(request("first") + request("second"));
+    const auto first = connection.read_response();
+    const auto second = connection.read_response();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_EQ(first.body, R"({"message":"first"})");
+    EXPECT_EQ(second.status, 200);
+    EXPECT_EQ(second.body, R"({"message":"second"})");
+}
+
+TEST_F(ServerTest, RequestsArrivingInPiecesAreReassembled) {
+    const std::string body = R"({"message":"pieces"})";
+    const std::string head = "POST " + std::string(kUnaryPath) +
+                             " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                             "Content-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n";
+    RawConnection connection(port_);
+    for (const auto& piece : {head.substr(0, 7), head.substr(7, 30), head.substr(37),
+                              body.substr(0, 5), body.substr(5)}) {
+        connection.send(piece);
+        std::this_thread::sleep_for(20ms);
+    }
+    const auto response = connection.read_response();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, body);
+}
+
+TEST_F(ServerTest, ChunkedRequestBodyIsReassembled) {
+    RawConnection connection(port_);
+    connection.send("POST " + std::string(kUnaryPath) +
+                    " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n"
+                    "6\r\n{\"mess\r\n");
+    std::this_thread::sleep_for(20ms);
+    connection.send("e\r\nage\":\"chunks\"}\r\n0\r\n\r\n");
+    const auto response = connection.read_response();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, R"({"message":"chunks"})");
+}
+
+TEST_F(ServerTest, AHeaderTricklingInIsBoundedByOneDeadline) {
+    // A byte now and then must not extend request_timeout: it bounds the whole header.
+    restart_with([](rpc::Limits& limits) { limits.request_timeout = 300ms; });
+    RawConnection connection(port_);
+    connection.send("POST ");
+    const auto started = std::chrono::steady_clock::now();
+    bool closed = false;
+    for (int i = 0; i < 20 && !closed; ++i) {
+        std::this_thread::sleep_for(100ms);
+        try {
+            connection.send("x");
+        } catch (const std::exception&) {
+            closed = true;
+        }
+        closed = closed || connection.closed_by_peer(1ms);
+    }
+    EXPECT_TRUE(closed);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 1500ms);
+}
+
+TEST_F(ServerTest, AResponseLargerThanTheSocketBufferArrivesWhole) {
+    // More than the socket takes at once: the first part leaves at once, the rest waits for
+    // the client, who starts reading late.
+    const std::string message(6 * 1024 * 1024, 'm');
+    RawConnection connection(port_);
+    connection.send_request("POST", kUnaryPath, kJson, R"({"message":")" + message + R"("})");
+    std::this_thread::sleep_for(300ms);
+    const auto response = connection.read_response();
+    EXPECT_EQ(response.status, 200);
+    EXPECT_EQ(response.body, R"({"message":")" + message + R"("})");
+    connection.send_request("POST", kUnaryPath, kJson, R"({"message":"after"})");
+    EXPECT_EQ(connection.read_response().body, R"({"message":"after"})");
+}
+
 TEST_F(ServerTest, MalformedRequestClosesOnlyItsConnection) {
     RawConnection good(port_);
     good.send_request("POST", kUnaryPath, kJson, R"({"message":"before"})");
