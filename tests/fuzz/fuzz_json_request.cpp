@@ -7,7 +7,10 @@
 //   bit 2     binary protobuf instead of JSON
 //   bit 3     refuse unknown JSON fields (the server's default ignores them)
 // Invariants: a refusal is invalid_argument; an accepted message validates without throwing,
-// encodes again in both codecs, and decodes from that to an equal message.
+// encodes again in both codecs, and decodes from that to an equal message. And the codec's
+// JSON fast path (rpc/json_fast.hpp) is differential-checked against protobuf's converter:
+// whatever the fast path parses, the converter parses to an equal message, and whatever it
+// prints, the converter prints byte for byte.
 
 #include <cstddef>
 #include <cstdint>
@@ -15,10 +18,12 @@
 #include <string>
 
 #include <google/protobuf/util/field_comparator.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include "fuzz_support.hpp"
 #include "rpc/codec.hpp"
+#include "rpc/json_fast.hpp"
 
 namespace {
 
@@ -65,6 +70,27 @@ void round_trip(const gp::Message& message, Codec codec) {
     require(same(*original, *again), "a request changed in a round trip", encoded);
 }
 
+// The fast path may decline anything, but what it accepts or prints must be the converter's.
+void agrees_with_converter(std::string_view json, const gp::Message& prototype) {
+    std::unique_ptr<gp::Message> fast(prototype.New());
+    if (pm::rpc::detail::fast_json_decode(json, *fast)) {
+        std::unique_ptr<gp::Message> slow(prototype.New());
+        const auto status = gp::util::JsonStringToMessage(gp::StringPiece(json.data(), json.size()),
+                                                          slow.get(), gp::util::JsonParseOptions());
+        require(status.ok(), "the JSON fast path accepts what the converter refuses",
+                std::string(json));
+        require(same(*fast, *slow), "the JSON fast path parses differently", std::string(json));
+    }
+    std::string fast_text;
+    if (pm::rpc::detail::fast_json_encode(*fast, fast_text)) {
+        std::string slow_text;
+        const auto status =
+            gp::util::MessageToJsonString(*fast, &slow_text, gp::util::JsonPrintOptions());
+        require(status.ok() && fast_text == slow_text, "the JSON fast path prints differently",
+                fast_text + " vs " + slow_text);
+    }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -74,6 +100,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const bool ignore_unknown = (choice & 8) == 0;
 
     auto request = new_request(choice);
+    if (codec == Codec::json) {
+        agrees_with_converter(input.rest(), *request);
+    }
     const auto status =
         pm::rpc::detail::decode_message(codec, input.rest(), *request, ignore_unknown);
     if (!status.ok()) {
