@@ -54,8 +54,7 @@ $$;
 -- events written before it existed). The gateway records the send after it, so an agent that
 -- answers at once can have its result recorded first: ExecutionDispatched then arrives at a
 -- started or finished execution. It no longer changes the status, but still records the send
--- when none is known, or when it is a later send that still came before the result (a re-send
--- on reconnect whose answer is the one recorded).
+-- when none is known (a re-send recorded after the answer leaves the earlier send).
 CREATE OR REPLACE FUNCTION pm_project_execution(e events) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_sent timestamptz;
@@ -79,9 +78,7 @@ BEGIN
             SET dispatched_at = v_sent, projection_version = e.position
             WHERE id = e.stream_id AND projection_version < e.position
               AND status NOT IN ('pending', 'dispatched', 'expired')
-              AND (dispatched_at IS NULL
-                   OR (v_sent > dispatched_at
-                       AND v_sent <= coalesce(started_at, completed_at, 'infinity')));
+              AND dispatched_at IS NULL;
         END IF;
     WHEN 'ExecutionStarted' THEN
         UPDATE executions_projection
