@@ -87,11 +87,14 @@ TEST_F(ReadAll, ALateCommitIsNotSkipped) {
 TEST_F(ReadAll, ConcurrentAppendersNeverInvertAStreamsVersions) {
     // Two stores stand for two processes; with two writers each, four transactions race for
     // the same few streams, often several streams per batch.
-    pm::eventstore::EventStore other(pool());
+    pm::eventstore::AppenderOptions two_writers;
+    two_writers.writers = 2;
+    pm::eventstore::EventStore first(pool(), pm::Clock::system(), two_writers);
+    pm::eventstore::EventStore other(pool(), pm::Clock::system(), two_writers);
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
-            auto& s = t % 2 == 0 ? store() : other;
+            auto& s = t % 2 == 0 ? first : other;
             std::vector<std::future<pm::eventstore::AppendResult>> pending;
             for (int i = 0; i < 150; ++i) {
                 const auto stream = "hot" + std::to_string((i * 7 + t) % 5);

@@ -35,11 +35,14 @@ struct AppenderOptions {
     /// never waits. Zero takes whatever has queued.
     std::chrono::microseconds linger{300};
     /// Writer threads, each with its own connection and its own queue. Each stream belongs to
-    /// one writer (by hash), so writers never wait for each other's stream locks, and one
-    /// writer's batch is projected while another's commit waits for the disk. One writer makes
-    /// fewer, larger transactions (appends commit in call order); more than two only pay off
-    /// when commits are slow and the database has idle cores.
-    std::size_t writers = 2;
+    /// one writer (by hash), so writers never wait for each other's stream locks. One writer
+    /// (the default) makes fewer, larger transactions, which is what many callers appending a
+    /// few events each (agents' results, dispatches) need: on 2 cores it gave 3.5–4.2× the
+    /// throughput of plain one-event transactions at 16 callers where two writers gave 2.2×,
+    /// and the same at 64. Two or more pay off for a few callers appending large batches,
+    /// whose projection is CPU-bound and then runs on several backends at once (1.7–2× at 4
+    /// callers of 100 events); see docs/benchmarks.md.
+    std::size_t writers = 1;
     /// Channel of the post-commit wake-up hint; its payload is the last position appended.
     std::string notify_channel = "pm_events";
 };
