@@ -155,7 +155,8 @@ TEST_F(GatewayTest, ADatabaseOutageClosesTheStreamInsteadOfLeavingAZombie) {
     EXPECT_EQ(closing->error().code(), "unavailable");
     EXPECT_FALSE(receive(agent).has_value()) << "the stream must end after the error";
     EXPECT_TRUE(eventually([&] { return !gateway_->connections().connected(agent.device_id); }));
-    EXPECT_EQ(gateway_->service().stats().streams_closed_unavailable, 1u);
+    // At least the result's; the work looked up at connect may have met the outage too.
+    EXPECT_GE(gateway_->service().stats().streams_closed_unavailable, 1u);
 
     cut(true);
     ASSERT_TRUE(eventually([&] {
