@@ -6,9 +6,9 @@
 #include <system_error>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include <powermanage/common/config.hpp>
+
+#include "common/text_format.hpp"
 
 namespace pm {
 namespace {
@@ -53,7 +53,8 @@ std::string quote(std::string_view value) {
             out += '\\';
             out += ch;
         } else if (c < 0x20 || c == 0x7F) {
-            out += fmt::format("\\x{:02x}", c);
+            out += "\\x";
+            common_detail::append_hex(out, c, 2);
         } else {
             out += ch;
         }
@@ -137,10 +138,10 @@ std::string format_duration(nanoseconds d) {
     }
     for (const Unit& unit : kUnits) {
         if (d.count() % unit.ns == 0) {
-            return fmt::format("{}{}", d.count() / unit.ns, unit.suffix);
+            return common_detail::format("{}{}", d.count() / unit.ns, unit.suffix);
         }
     }
-    return fmt::format("{}ns", d.count());
+    return common_detail::format("{}ns", d.count());
 }
 
 // Levenshtein distance, for suggesting the flag the user probably meant.
@@ -175,13 +176,13 @@ std::string expectation(const OptionSpec& spec, std::int64_t min, std::int64_t m
             return "true or false";
         case OptionType::integer:
             if (min != kMin && max != kMax) {
-                return fmt::format("an integer from {} to {}", min, max);
+                return common_detail::format("an integer from {} to {}", min, max);
             }
             if (min != kMin) {
-                return fmt::format("an integer of at least {}", min);
+                return common_detail::format("an integer of at least {}", min);
             }
             if (max != kMax) {
-                return fmt::format("an integer of at most {}", max);
+                return common_detail::format("an integer of at most {}", max);
             }
             return "an integer";
         case OptionType::duration:
@@ -190,13 +191,13 @@ std::string expectation(const OptionSpec& spec, std::int64_t min, std::int64_t m
             return "host:port such as :8081, 127.0.0.1:8081 or [::1]:8081";
         case OptionType::url:
             if (!words.empty()) {
-                return fmt::format("a URL starting with {}://", join(words, ":// or "));
+                return common_detail::format("a URL starting with {}://", join(words, ":// or "));
             }
             return "a URL with a scheme, such as https://host/path";
         case OptionType::path:
             return "a file path";
         case OptionType::choice:
-            return fmt::format("one of {}", join(words, ", "));
+            return common_detail::format("one of {}", join(words, ", "));
     }
     return "a valid value";
 }
@@ -204,24 +205,26 @@ std::string expectation(const OptionSpec& spec, std::int64_t min, std::int64_t m
 // "for --x (env X)" / "in env X (flag --x)" / "as the default of --x (env X)": the first
 // place named is the one the user has to edit.
 std::string origin(const OptionSpec& spec, ValueSource source) {
-    const std::string env =
-        spec.env_name().empty() ? std::string() : fmt::format(" (env {})", spec.env_name());
+    const std::string env = spec.env_name().empty()
+                                ? std::string()
+                                : common_detail::format(" (env {})", spec.env_name());
     switch (source) {
         case ValueSource::environment:
-            return fmt::format("in env {} (flag --{})", spec.env_name(), spec.name());
+            return common_detail::format("in env {} (flag --{})", spec.env_name(), spec.name());
         case ValueSource::default_value:
-            return fmt::format("as the default of --{}{}", spec.name(), env);
+            return common_detail::format("as the default of --{}{}", spec.name(), env);
         case ValueSource::flag:
         case ValueSource::unset:
             break;
     }
-    return fmt::format("for --{}{}", spec.name(), env);
+    return common_detail::format("for --{}{}", spec.name(), env);
 }
 
 std::string invalid(const OptionSpec& spec, ValueSource source, std::string_view value,
                     std::string_view expected) {
     const std::string shown = spec.is_secret() ? "(hidden)" : quote(value);
-    return fmt::format("invalid value {} {}: expected {}", shown, origin(spec, source), expected);
+    return common_detail::format("invalid value {} {}: expected {}", shown, origin(spec, source),
+                                 expected);
 }
 
 }  // namespace
@@ -244,9 +247,9 @@ std::string_view to_string(ValueSource source) {
 
 std::string HostPort::to_string() const {
     if (host.find(':') != std::string::npos) {
-        return fmt::format("[{}]:{}", host, port);
+        return common_detail::format("[{}]:{}", host, port);
     }
-    return fmt::format("{}:{}", host, port);
+    return common_detail::format("{}:{}", host, port);
 }
 
 std::optional<nanoseconds> parse_duration(std::string_view text) {
@@ -392,8 +395,8 @@ EnvLookup environment_from(std::map<std::string, std::string> variables) {
 ConfigError::ConfigError(std::vector<std::string> problems)
     : std::runtime_error(problems.size() == 1
                              ? problems.front()
-                             : fmt::format("{} configuration problems:\n  {}", problems.size(),
-                                           join(problems, "\n  "))),
+                             : common_detail::format("{} configuration problems:\n  {}",
+                                                     problems.size(), join(problems, "\n  "))),
       problems_(std::move(problems)) {}
 
 // ---- OptionSpec -------------------------------------------------------------------------
@@ -401,7 +404,7 @@ ConfigError::ConfigError(std::vector<std::string> problems)
 void OptionSpec::require_type(OptionType type, std::string_view setting) const {
     if (type_ != type) {
         throw std::logic_error(
-            fmt::format("option --{}: {} does not apply to its type", name_, setting));
+            common_detail::format("option --{}: {} does not apply to its type", name_, setting));
     }
 }
 
@@ -410,7 +413,7 @@ OptionSpec& OptionSpec::env(std::string name) {
         return (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_';
     });
     if (!well_formed) {
-        throw std::logic_error(fmt::format(
+        throw std::logic_error(common_detail::format(
             "option --{}: environment variable {} must be upper-case letters, digits and '_'",
             name_, quote(name)));
     }
@@ -446,7 +449,8 @@ OptionSpec& OptionSpec::secret() {
 OptionSpec& OptionSpec::range(std::int64_t min, std::int64_t max) {
     require_type(OptionType::integer, "range()");
     if (min > max) {
-        throw std::logic_error(fmt::format("option --{}: range({}, {}) is empty", name_, min, max));
+        throw std::logic_error(
+            common_detail::format("option --{}: range({}, {}) is empty", name_, min, max));
     }
     min_ = min;
     max_ = max;
@@ -476,17 +480,17 @@ const Config::Entry& Config::find(std::string_view name) const {
             return e;
         }
     }
-    throw std::logic_error(fmt::format("no option --{} was declared", name));
+    throw std::logic_error(common_detail::format("no option --{} was declared", name));
 }
 
 const Config::Entry& Config::entry(std::string_view name, OptionType type) const {
     const Entry& e = find(name);
     if (e.type != type) {
         throw std::logic_error(
-            fmt::format("option --{} was read with the getter of another type", name));
+            common_detail::format("option --{} was read with the getter of another type", name));
     }
     if (e.source == ValueSource::unset) {
-        throw std::logic_error(fmt::format(
+        throw std::logic_error(common_detail::format(
             "option --{} has no value; give it a default, make it required or check has()", name));
     }
     return e;
@@ -539,7 +543,7 @@ std::string Config::describe() const {
         const std::string value = e.source == ValueSource::unset ? std::string()
                                   : e.secret                     ? std::string("<hidden>")
                                                                  : quote(e.text);
-        out += fmt::format("{}={} ({})\n", e.name, value, to_string(e.source));
+        out += common_detail::format("{}={} ({})\n", e.name, value, to_string(e.source));
     }
     return out;
 }
@@ -555,7 +559,7 @@ OptionSpec& OptionSet::add(std::string name, OptionType type) {
                                  return (c >= 'a' && c <= 'z') || is_digit(c) || c == '-';
                              });
     if (!well_formed) {
-        throw std::logic_error(fmt::format(
+        throw std::logic_error(common_detail::format(
             "option name {} must be lower-case words joined by '-', without leading dashes",
             quote(name)));
     }
@@ -665,9 +669,9 @@ void OptionSet::check(const OptionSpec& spec, ValueSource source, std::string_vi
                 if (!std::filesystem::exists(std::filesystem::path(text), ec)) {
                     const std::string shown = spec.secret_ ? "(hidden)" : quote(text);
                     problems.push_back(
-                        fmt::format("invalid value {} {}: expected an existing file "
-                                    "or directory, but nothing is there",
-                                    shown, origin(spec, source)));
+                        common_detail::format("invalid value {} {}: expected an existing file "
+                                              "or directory, but nothing is there",
+                                              shown, origin(spec, source)));
                 }
             }
             break;
@@ -704,9 +708,9 @@ std::string OptionSet::unknown_flag(std::string_view written) const {
     }
     if (best != nullptr && !name.empty() &&
         best_distance <= std::max<std::size_t>(2, name.size() / 3)) {
-        return fmt::format("unknown flag {}: did you mean --{}?", written, best->name_);
+        return common_detail::format("unknown flag {}: did you mean --{}?", written, best->name_);
     }
-    return fmt::format("unknown flag {}: run with --help to list the flags", written);
+    return common_detail::format("unknown flag {}: run with --help to list the flags", written);
 }
 
 Config OptionSet::parse(std::span<const std::string_view> args, const EnvLookup& env) const {
@@ -728,7 +732,7 @@ Config OptionSet::parse(std::span<const std::string_view> args, const EnvLookup&
             if (positional_) {
                 config.positional_.emplace_back(arg);
             } else {
-                problems.push_back(fmt::format(
+                problems.push_back(common_detail::format(
                     "unexpected argument {}: every setting is a flag such as --name=value",
                     quote(arg)));
             }
@@ -765,8 +769,8 @@ Config OptionSet::parse(std::span<const std::string_view> args, const EnvLookup&
             flags[spec->name_] = args[++i];
         } else {
             problems.push_back(
-                fmt::format("flag {} needs a value: expected {}", written,
-                            expectation(*spec, spec->min_, spec->max_, spec->words_)));
+                common_detail::format("flag {} needs a value: expected {}", written,
+                                      expectation(*spec, spec->min_, spec->max_, spec->words_)));
         }
     }
     if (config.help_requested_) {
@@ -798,10 +802,10 @@ Config OptionSet::parse(std::span<const std::string_view> args, const EnvLookup&
             check(spec, entry.source, text, entry, problems);
         } else if (spec.required_) {
             const std::string env_hint =
-                spec.env_.empty() ? std::string() : fmt::format(" or env {}", spec.env_);
-            problems.push_back(fmt::format("missing --{}: set the flag{} to {}", spec.name_,
-                                           env_hint,
-                                           expectation(spec, spec.min_, spec.max_, spec.words_)));
+                spec.env_.empty() ? std::string() : common_detail::format(" or env {}", spec.env_);
+            problems.push_back(
+                common_detail::format("missing --{}: set the flag{} to {}", spec.name_, env_hint,
+                                      expectation(spec, spec.min_, spec.max_, spec.words_)));
         }
     }
     if (!problems.empty()) {
@@ -819,10 +823,10 @@ Config OptionSet::parse(int argc, const char* const* argv, const EnvLookup& env)
 }
 
 std::string OptionSet::usage() const {
-    std::string out = fmt::format("Usage: {} [flags]{}\n", program_,
-                                  positional_ ? " " + *positional_ : std::string());
+    std::string out = common_detail::format("Usage: {} [flags]{}\n", program_,
+                                            positional_ ? " " + *positional_ : std::string());
     if (!summary_.empty()) {
-        out += fmt::format("\n{}\n", summary_);
+        out += common_detail::format("\n{}\n", summary_);
     }
     out +=
         "\nFlags (a flag overrides its environment variable, which overrides the default;\n"
@@ -854,9 +858,10 @@ std::string OptionSet::usage() const {
                 placeholder = "<path>";
                 break;
         }
-        out += fmt::format("  --{}{}\n", spec.name_, placeholder.empty() ? "" : "=" + placeholder);
+        out += common_detail::format("  --{}{}\n", spec.name_,
+                                     placeholder.empty() ? "" : "=" + placeholder);
         if (!spec.help_.empty()) {
-            out += fmt::format("        {}\n", spec.help_);
+            out += common_detail::format("        {}\n", spec.help_);
         }
         std::vector<std::string> facts;
         if (!spec.env_.empty()) {
@@ -878,7 +883,7 @@ std::string OptionSet::usage() const {
             facts.push_back("must exist");
         }
         if (!facts.empty()) {
-            out += fmt::format("        ({})\n", join(facts, "; "));
+            out += common_detail::format("        ({})\n", join(facts, "; "));
         }
     }
     out += "  --help\n        Print this text and exit.\n";

@@ -5,14 +5,16 @@
 #include <type_traits>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include <powermanage/common/log.hpp>
+#include <powermanage/common/utf8.hpp>
+
+#include "common/text_format.hpp"
 
 namespace pm {
 namespace {
 
-using Buffer = fmt::memory_buffer;
+// One line; std::string's small-buffer and a reserve keep a typical line to one allocation.
+using Buffer = std::string;
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
 
@@ -32,61 +34,8 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-// One step through a UTF-8 string: the length of the well-formed sequence at `i`, or, when
-// it is ill-formed, the length of its maximal valid prefix (at least 1). Replacing each such
-// prefix by one U+FFFD is the substitution the Unicode standard recommends.
-struct Utf8Step {
-    std::size_t length;
-    bool valid;
-};
-
-Utf8Step utf8_step(std::string_view s, std::size_t i) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    if (b0 < 0x80) {
-        return {1, true};
-    }
-    std::size_t trailing = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    // The narrowed second-byte ranges exclude overlong forms, UTF-16 surrogates and code
-    // points above U+10FFFF.
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        trailing = 1;
-    } else if (b0 == 0xE0) {
-        trailing = 2;
-        lo = 0xA0;
-    } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-        trailing = 2;
-    } else if (b0 == 0xED) {
-        trailing = 2;
-        hi = 0x9F;
-    } else if (b0 == 0xF0) {
-        trailing = 3;
-        lo = 0x90;
-    } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-        trailing = 3;
-    } else if (b0 == 0xF4) {
-        trailing = 3;
-        hi = 0x8F;
-    } else {
-        return {1, false};
-    }
-    for (std::size_t k = 1; k <= trailing; ++k) {
-        if (i + k >= s.size()) {
-            return {k, false};
-        }
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if (b < lo || b > hi) {
-            return {k, false};
-        }
-        lo = 0x80;
-        hi = 0xBF;
-    }
-    return {trailing + 1, true};
-}
-
 void append(Buffer& out, std::string_view s) {
-    out.append(s.data(), s.data() + s.size());
+    out.append(s);
 }
 
 // Appends `s` as the inside of a JSON string. U+2028 and U+2029 are escaped too because
@@ -132,7 +81,8 @@ void append_json_escaped(Buffer& out, std::string_view s) {
                 break;
             default:
                 if (c < 0x20 || c == 0x7F) {
-                    fmt::format_to(fmt::appender(out), "\\u{:04x}", c);
+                    append(out, "\\u");
+                    common_detail::append_hex(out, c, 4);
                 } else {
                     out.push_back(static_cast<char>(c));
                 }
@@ -160,7 +110,8 @@ void append_text_sanitized(Buffer& out, std::string_view s) {
         } else if (c == '\t') {
             append(out, "\\t");
         } else if (c < 0x20 || c == 0x7F) {
-            fmt::format_to(fmt::appender(out), "\\x{:02x}", c);
+            append(out, "\\x");
+            common_detail::append_hex(out, c, 2);
         } else {
             out.push_back(static_cast<char>(c));
         }
@@ -188,10 +139,13 @@ void append_timestamp(Buffer& out, Clock::TimePoint t) {
     const auto day = floor<days>(ms);
     const year_month_day date{sys_days(day)};
     const hh_mm_ss time{ms - day};
-    fmt::format_to(fmt::appender(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-                   static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                   static_cast<unsigned>(date.day()), time.hours().count(), time.minutes().count(),
-                   time.seconds().count(), time.subseconds().count());
+    char text[40];
+    const int n = std::snprintf(
+        text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+        static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+        static_cast<int>(time.seconds().count()), static_cast<int>(time.subseconds().count()));
+    out.append(text, static_cast<std::size_t>(n));
 }
 
 std::string_view text_level(LogLevel level) {
@@ -221,12 +175,14 @@ void append_json_value(Buffer& out, const LogValue& value) {
             } else if constexpr (std::is_same_v<T, double>) {
                 // JSON has no NaN or infinity; a string keeps the line parseable.
                 if (std::isfinite(v)) {
-                    fmt::format_to(fmt::appender(out), "{}", v);
+                    common_detail::append_number(out, v);
                 } else {
-                    fmt::format_to(fmt::appender(out), "\"{}\"", v);
+                    out.push_back('"');
+                    common_detail::append_number(out, v);
+                    out.push_back('"');
                 }
             } else {
-                fmt::format_to(fmt::appender(out), "{}", v);
+                common_detail::append_number(out, v);
             }
         },
         value.value());
@@ -247,7 +203,7 @@ void append_text_value(Buffer& out, const LogValue& value) {
             } else if constexpr (std::is_same_v<T, bool>) {
                 append(out, v ? "true" : "false");
             } else {
-                fmt::format_to(fmt::appender(out), "{}", v);
+                common_detail::append_number(out, v);
             }
         },
         value.value());
@@ -362,6 +318,7 @@ void Logger::write(LogLevel level, std::string_view message,
                    std::span<const LogField> fields) noexcept {
     try {
         Buffer line;
+        line.reserve(256);
         const Clock::TimePoint now = clock_.now();
         if (format() == LogFormat::json) {
             format_json(line, now, level, message, fields);

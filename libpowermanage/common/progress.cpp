@@ -1,9 +1,11 @@
 #include <algorithm>
+#include <cstdio>
 
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <powermanage/common/progress.hpp>
+
+#include "common/text_format.hpp"
 
 namespace pm {
 
@@ -44,13 +46,21 @@ void ProgressBar::draw(bool final) {
     const int filled = static_cast<int>(fraction * kWidth);
     const std::string bar = std::string(static_cast<std::size_t>(filled), '#') +
                             std::string(static_cast<std::size_t>(kWidth - filled), '.');
-    const std::string text = fmt::format("{} [{}] {:3.0f}% {}/{} {} {:.0f} {}/s{}", label_, bar,
-                                         fraction * 100.0, done_, total_, unit_, per_second, unit_,
-                                         final ? "" : fmt::format(" ~{:.0f}s left", left));
+    char percent[16];
+    std::snprintf(percent, sizeof percent, "%3.0f%%", fraction * 100.0);
+    char rate_text[32];
+    std::snprintf(rate_text, sizeof rate_text, "%.0f", per_second);
+    char left_text[32] = "";
+    if (!final) {
+        std::snprintf(left_text, sizeof left_text, " ~%.0fs left", left);
+    }
+    const std::string text =
+        common_detail::format("{} [{}] {} {}/{} {} {} {}/s{}", label_, bar, percent, done_, total_,
+                              unit_, rate_text, unit_, left_text);
     if (terminal_) {
-        fmt::print(out_, "\r{}\x1b[K{}", text, final ? "\n" : "");
+        std::fprintf(out_, "\r%s\x1b[K%s", text.c_str(), final ? "\n" : "");
     } else {
-        fmt::print(out_, "{}\n", text);
+        std::fprintf(out_, "%s\n", text.c_str());
     }
     std::fflush(out_);
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <powermanage/common/time.hpp>
+#include <powermanage/db/text_array.hpp>
 
 #include "eventstore/rows.hpp"
 
@@ -48,10 +49,12 @@ std::vector<BatchOutcome> call_append_batch(db::Connection& conn,
         "SELECT caller, first_version, actual_version, last_position FROM pm_append_batch("
         "$1::text[], $2::text[], $3::bigint[], $4::integer[], $5::text[], $6::text[], "
         "$7::integer[], $8::uuid[], $9::text[], $10::jsonb[], $11::jsonb[], $12::timestamptz)",
-        {array_literal(stream_types), array_literal(stream_ids), array_literal(expected),
-         array_literal(counts), array_literal(actor_types), array_literal(actor_ids),
-         array_literal(callers), array_literal(event_ids), array_literal(event_types),
-         array_literal(data), array_literal(metadata), pm::format_rfc3339(now)});
+        {db::text_array_literal(stream_types), db::text_array_literal(stream_ids),
+         db::text_array_literal(expected), db::text_array_literal(counts),
+         db::text_array_literal(actor_types), db::text_array_literal(actor_ids),
+         db::text_array_literal(callers), db::text_array_literal(event_ids),
+         db::text_array_literal(event_types), db::text_array_literal(data),
+         db::text_array_literal(metadata), pm::format_rfc3339(now)});
     std::vector<BatchOutcome> out(entries.size());
     for (int row = 0; row < result.rows(); ++row) {
         BatchOutcome& o = out.at(static_cast<std::size_t>(result.int64(row, 0) - 1));

@@ -43,25 +43,6 @@ std::vector<RecordedEvent> read_all(db::Connection& conn, Position after, std::s
     return out;
 }
 
-std::string array_literal(const std::vector<std::string>& elements) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < elements.size(); ++i) {
-        if (i > 0) {
-            out += ',';
-        }
-        out += '"';
-        for (const char c : elements[i]) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    out += '}';
-    return out;
-}
-
 Clock::TimePoint time_from_micros(std::int64_t micros) {
     return Clock::TimePoint(
         std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::microseconds(micros)));

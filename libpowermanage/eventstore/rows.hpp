@@ -21,9 +21,6 @@ RecordedEvent event_from_row(const db::Result& result, int row);
 /// Up to `limit` events after `after` in commit-safe order (see EventStore::read_all).
 std::vector<RecordedEvent> read_all(db::Connection& conn, Position after, std::size_t limit);
 
-/// A PostgreSQL array literal of text elements, quoted and escaped: {"a","b\"c"}.
-std::string array_literal(const std::vector<std::string>& elements);
-
 /// Microseconds since the epoch, as read back with `extract(epoch ...)`.
 Clock::TimePoint time_from_micros(std::int64_t micros);
 

@@ -2,6 +2,7 @@
 // output and security alerts. Blocking database work; runs on the service's workers.
 #include <google/protobuf/util/time_util.h>
 
+#include <powermanage/common/utf8.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/events.hpp>
 
@@ -20,7 +21,11 @@ es::StreamId execution_stream(const std::string& id) {
     return {std::string(es::kExecutionStream), id};
 }
 
-std::string bounded(const std::string& text, std::size_t limit) {
+// What an agent sends, made storable and bounded: valid UTF-8 without NUL (script output is
+// bytes, and PostgreSQL's jsonb refuses the rest, which would lose the whole record), cut at
+// `limit` bytes.
+std::string bounded(const std::string& bytes, std::size_t limit) {
+    std::string text = valid_utf8_text(bytes);
     if (text.size() <= limit) {
         return text;
     }
@@ -139,17 +144,18 @@ void AgentService::Impl::record_result(const std::string& device_id,
                 es::ExecutionCompleted{result.duration_ms(), completed_at, output});
             break;
         case pm::v1::EXECUTION_STATUS_FAILED:
-            event = es::NewEvent::of(
-                es::ExecutionFailed{result.error(), result.duration_ms(), completed_at, output});
+            event = es::NewEvent::of(es::ExecutionFailed{
+                valid_utf8_text(result.error()), result.duration_ms(), completed_at, output});
             break;
         case pm::v1::EXECUTION_STATUS_TIMEOUT:
-            event = es::NewEvent::of(
-                es::ExecutionTimedOut{result.error(), result.duration_ms(), completed_at, output});
+            event = es::NewEvent::of(es::ExecutionTimedOut{
+                valid_utf8_text(result.error()), result.duration_ms(), completed_at, output});
             break;
         case pm::v1::EXECUTION_STATUS_SKIPPED:
             event = es::NewEvent::of(es::ExecutionSkipped{
-                result.error().empty() ? std::nullopt
-                                       : std::optional<std::string>(result.error())});
+                result.error().empty()
+                    ? std::nullopt
+                    : std::optional<std::string>(valid_utf8_text(result.error()))});
             break;
         case pm::v1::EXECUTION_STATUS_RUNNING:
             event = es::NewEvent::of(es::ExecutionStarted{});

@@ -5,6 +5,7 @@
 
 #include <powermanage/common/base64.hpp>
 #include <powermanage/contract/action_params.hpp>
+#include <powermanage/db/text_array.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/events.hpp>
 
@@ -23,20 +24,6 @@ constexpr const char* kPendingColumns =
     "translate(encode(signature, 'base64'), E'\\n', ''), params_canonical, status";
 
 // A text[] literal of ids (ULIDs: no quoting needed, but quote anyway for safety).
-std::string text_array(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        out += out.size() > 1 ? ",\"" : "\"";
-        for (char c : item) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
 
 std::vector<PendingExecution> read_pending(const db::Result& rows, UlidGenerator& ids) {
     std::vector<PendingExecution> out;
@@ -102,7 +89,7 @@ std::vector<PendingExecution> AgentService::Impl::pending_for_devices(
                                             "AND (expires_at IS NULL OR expires_at > now()) "
                                             "ORDER BY created_at, id",
                                             kPendingColumns),
-                                {text_array(chunk)});
+                                {db::text_array_literal(chunk)});
             auto part = read_pending(rows, ids_);
             std::move(part.begin(), part.end(), std::back_inserter(out));
         });
@@ -119,7 +106,7 @@ std::vector<PendingExecution> AgentService::Impl::pending_by_ids(
                                         "AND (expires_at IS NULL OR expires_at > now()) "
                                         "ORDER BY created_at, id",
                                         kPendingColumns),
-                            {text_array(ids)});
+                            {db::text_array_literal(ids)});
         out = read_pending(rows, ids_);
     });
     return out;

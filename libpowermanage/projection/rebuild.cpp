@@ -1,10 +1,9 @@
 #include <fmt/format.h>
 
 #include <powermanage/db/errors.hpp>
+#include <powermanage/db/text_array.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/projection/rebuild.hpp>
-
-#include "eventstore/rows.hpp"
 
 namespace pm::projection {
 namespace {
@@ -79,9 +78,8 @@ std::int64_t count_events(db::Connection& conn, const std::string& types, std::i
 RebuildReport rebuild(db::Connection& conn, const std::vector<std::string>& stream_types,
                       const std::function<void(const RebuildProgress&)>& progress, int batch) {
     const auto started = std::chrono::steady_clock::now();
-    const db::Param requested = stream_types.empty()
-                                    ? db::Param()
-                                    : db::Param(eventstore::detail::array_literal(stream_types));
+    const db::Param requested =
+        stream_types.empty() ? db::Param() : db::Param(db::text_array_literal(stream_types));
     RebuildLock lock(conn);
     RebuildReport report;
     std::int64_t checkpoint = 0;
@@ -95,7 +93,7 @@ RebuildReport rebuild(db::Connection& conn, const std::vector<std::string>& stre
         report.resumed = begun.boolean(0, 2);
         tx.commit();
     }
-    const std::string types = eventstore::detail::array_literal(report.stream_types);
+    const std::string types = db::text_array_literal(report.stream_types);
     RebuildProgress state;
     if (report.resumed) {
         report.resumed_from = count_events(conn, types, 0, checkpoint);

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <powermanage/db/text_array.hpp>
 #include <powermanage/projection/resolution.hpp>
 
 namespace pm::projection {
@@ -115,24 +116,6 @@ ResolvedAction read_action(const db::Result& rows, int row, int first) {
     a.created_at_us = std::stoll(std::string(rows.text(row, first + 9)));
     a.created_by = rows.text(row, first + 10);
     return a;
-}
-
-// A PostgreSQL array literal of `values` (double-quoted, backslash-escaped elements).
-std::string array_literal(const std::vector<std::string_view>& values) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < values.size(); ++i) {
-        if (i > 0)
-            out += ',';
-        out += '"';
-        for (char c : values[i]) {
-            if (c == '"' || c == '\\')
-                out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    out += '}';
-    return out;
 }
 
 }  // namespace
@@ -281,7 +264,7 @@ SELECT f.n, {}
 FROM firsts f JOIN actions_projection a ON a.id = f.action_id AND NOT a.is_deleted
 ORDER BY f.n, f.d_order, f.s_order, a.id)SQL",
                                              kActionColumns),
-                                 {array_literal(types), array_literal(ids)});
+                                 {db::text_array_literal(types), db::text_array_literal(ids)});
     for (int i = 0; i < rows.rows(); ++i) {
         const auto n = static_cast<std::size_t>(std::stoll(std::string(rows.text(i, 0))));
         out.at(n - 1).push_back(read_action(rows, i, 1));

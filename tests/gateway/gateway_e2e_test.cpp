@@ -81,6 +81,49 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     EXPECT_TRUE(done.has_completed_at());
 }
 
+// Script output is bytes: an agent may send anything, including bytes that are not UTF-8 and
+// NUL, which PostgreSQL's jsonb refuses. The gateway stores them as U+FFFD instead of losing
+// the chunk, the result after it, and the stream.
+TEST_F(GatewayTest, OutputThatIsNotUtf8IsRecordedNotFatal) {
+    auto& agent = new_agent();
+    connect(agent);
+    ASSERT_TRUE(receive(agent)->has_welcome());
+    ASSERT_TRUE(eventually([&] { return gateway_->service().listening(); }));
+    const auto execution_id = dispatch(agent.device_id, shell_action("cat /dev/urandom"));
+    auto sent = receive(agent);
+    ASSERT_TRUE(sent && sent->has_action());
+
+    const std::string raw("ok\xff\xfe", 4);
+    pm::v1::AgentMessage output;
+    output.set_id(new_ulid());
+    output.mutable_output_chunk()->set_execution_id(execution_id);
+    output.mutable_output_chunk()->set_stream(pm::v1::OUTPUT_STREAM_TYPE_STDOUT);
+    output.mutable_output_chunk()->set_data(raw + std::string("\0!", 2));
+    output.mutable_output_chunk()->set_sequence(1);
+    send(agent, output);
+
+    pm::v1::AgentMessage result;
+    result.set_id(new_ulid());
+    result.mutable_action_result()->mutable_action_id()->set_value(execution_id);
+    result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_FAILED);
+    result.mutable_action_result()->mutable_output()->set_stdout(raw);
+    result.mutable_action_result()->set_error(std::string("broken\0pipe", 11));
+    send(agent, result);
+    ASSERT_TRUE(eventually([&] {
+        return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_FAILED;
+    })) << execution(execution_id).DebugString();
+    const std::string replacement = "\xEF\xBF\xBD";
+    const auto done = execution(execution_id);
+    EXPECT_EQ(done.output().stdout(), "ok" + replacement + replacement);
+    EXPECT_EQ(done.error(), "broken" + replacement + "pipe");
+    EXPECT_TRUE(gateway_->connections().connected(agent.device_id))
+        << "the stream must survive output that is not text";
+    EXPECT_EQ(sql("SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'OutputChunk'",
+                  {execution_id})
+                  .text(0, 0),
+              "1");
+}
+
 // The gateway records a send after making it, so the result of an agent that answers at once
 // is often recorded first. The history must still say when each execution was sent, before it
 // completed.
