@@ -6,6 +6,8 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
+#include <span>
 #include <thread>
 
 #include <fmt/format.h>
