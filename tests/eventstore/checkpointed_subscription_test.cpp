@@ -165,6 +165,27 @@ TEST_F(Checkpointed, CatchUpResumesFromTheCheckpointThenFollowsLive) {
     EXPECT_TRUE(live.error().empty()) << live.error();
 }
 
+TEST_F(Checkpointed, CatchUpWaitsForATransactionOpenWhenItStarted) {
+    append(3);
+    // An append whose transaction is open when catch_up starts and commits while it runs:
+    // its event sorts before events committed after it started, so returning without it
+    // would leave it to the next run; catch_up must include it.
+    Connection writer(database_url());
+    auto tx = std::make_unique<pm::db::Transaction>(writer, Actor::system());
+    std::vector<pm::eventstore::StreamAppend> late;
+    late.push_back({{"test", "late"}, ExpectedVersion::any(), {event("Alpha", 99)}});
+    store().append_in(*tx, late, Actor::system(), Actor::system());
+    ++truth_["Alpha"];
+    std::thread committer([&] {
+        std::this_thread::sleep_for(300ms);
+        tx->commit();
+    });
+    const auto n = CheckpointedSubscription::catch_up(database_url(), count_events, options());
+    committer.join();
+    EXPECT_EQ(n, 4u);
+    EXPECT_EQ(counts(), truth_);
+}
+
 TEST_F(Checkpointed, AThrowingHandlerRollsBackItsUpdateAndTheCheckpointThenStops) {
     append(9);
     const auto o = options(3);
