@@ -15,17 +15,28 @@ void ensure_checkpoint_table(db::Connection& conn, const CheckpointTable& table)
     }
     // CREATE SCHEMA needs the CREATE privilege on the database even when the schema exists,
     // so an integrator whose role may only use its schema must not be asked for it.
+    // IF NOT EXISTS is no guard against a follower creating the same object at the same
+    // moment: the loser fails on the catalog's unique index, and finds the object made.
+    const auto tolerate_race = [&](const std::string& sql) {
+        try {
+            conn.exec(sql);
+        } catch (const db::DatabaseError& e) {
+            if (!e.is_unique_violation() && e.sqlstate() != "42P06" && e.sqlstate() != "42P07") {
+                throw;
+            }
+        }
+    };
     if (conn.exec("SELECT to_regnamespace($1) IS NULL", {conn.quote_identifier(table.schema)})
             .boolean(0, 0)) {
-        conn.exec("CREATE SCHEMA IF NOT EXISTS " + conn.quote_identifier(table.schema));
+        tolerate_race("CREATE SCHEMA IF NOT EXISTS " + conn.quote_identifier(table.schema));
     }
     // transaction_id and position together are an eventstore::Position; a bigint holds any
     // xid8 a cluster reaches (epoch << 32 | xid).
-    conn.exec("CREATE TABLE IF NOT EXISTS " + table.qualified(conn) +
-              " (subscriber text PRIMARY KEY,"
-              " transaction_id bigint NOT NULL DEFAULT 0,"
-              " position bigint NOT NULL DEFAULT 0,"
-              " updated_at timestamptz NOT NULL DEFAULT now())");
+    tolerate_race("CREATE TABLE IF NOT EXISTS " + table.qualified(conn) +
+                  " (subscriber text PRIMARY KEY,"
+                  " transaction_id bigint NOT NULL DEFAULT 0,"
+                  " position bigint NOT NULL DEFAULT 0,"
+                  " updated_at timestamptz NOT NULL DEFAULT now())");
 }
 
 Position load_checkpoint(db::Connection& conn, const CheckpointTable& table,

@@ -336,6 +336,29 @@ TEST_F(Checkpointed, TableNamesAreQuotedNotPasted) {
     EXPECT_EQ(stored(o), last_position());
 }
 
+TEST_F(Checkpointed, FollowersCreatingTheTableAtOnceDoNotFail) {
+    const pm::eventstore::CheckpointTable table{"fresh", "checkpoints"};
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int i = 0; i < 4; ++i) {
+        threads.emplace_back([&] {
+            try {
+                Connection conn(database_url());
+                pm::eventstore::ensure_checkpoint_table(conn, table);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+                ++failures;
+            }
+        });
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(failures.load(), 0);
+    Connection conn(database_url());
+    EXPECT_EQ(pm::eventstore::load_checkpoint(conn, table, "nobody"), Position::start());
+}
+
 TEST_F(Checkpointed, BadOptionsAreRefusedUpFront) {
     auto o = options();
     o.subscriber.clear();
