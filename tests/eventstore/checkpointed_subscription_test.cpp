@@ -285,6 +285,35 @@ TEST_F(Checkpointed, AConnectionKilledMidBatchLosesNothingAndCountsNothingTwice)
     EXPECT_EQ(counts(), truth_);
 }
 
+TEST_F(Checkpointed, AnOutageIsReportedWaitedOutAndResumedFrom) {
+    append(6);
+    CheckpointedSubscription live(database_url(), count_events, options(4));
+    ASSERT_TRUE(wait_until([&] { return live.delivered() >= 6; })) << live.last_database_error();
+
+    // The database refuses new connections and the follower's connection is cut: an outage
+    // as the follower sees it. The store's own connections stay, so appends go on.
+    Connection admin(pm::testing::admin_database_url());  // a database may not lock itself
+    const auto db = admin.quote_identifier(database_name());
+    admin.exec("ALTER DATABASE " + db + " WITH ALLOW_CONNECTIONS false");
+    admin.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE application_name = 'pm_checkpointed_subscription' AND datname = $1",
+        {database_name()});
+    EXPECT_TRUE(wait_until([&] { return !live.available(); }))
+        << "the outage was not reported: " << live.last_database_error();
+    EXPECT_TRUE(live.running());
+    EXPECT_FALSE(live.last_database_error().empty());
+    append(5);
+
+    admin.exec("ALTER DATABASE " + db + " WITH ALLOW_CONNECTIONS true");
+    ASSERT_TRUE(wait_until([&] { return live.delivered() >= 11; })) << live.last_database_error();
+    live.stop();
+    EXPECT_TRUE(live.available());
+    EXPECT_GE(live.reconnects(), 1u);
+    EXPECT_EQ(live.delivered(), 11u);
+    EXPECT_EQ(counts(), truth_);
+}
+
 TEST_F(Checkpointed, TwoFollowersOfOneSubscriberShareTheWorkWithoutDoubleCounting) {
     append(30);
     const auto o = options(2);

@@ -200,7 +200,8 @@ TEST_F(CustomProjection, ResumesAfterKill9MidBatchWithoutLossOrDoubleCount) {
         ASSERT_TRUE(wait_until(
             [&] {
                 return conn.exec(
-                               "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND application_name ="
                                " 'pm-custom-projection' AND state = 'idle in transaction'")
                            .int64(0, 0) == 1;
             },
@@ -213,7 +214,8 @@ TEST_F(CustomProjection, ResumesAfterKill9MidBatchWithoutLossOrDoubleCount) {
         ASSERT_TRUE(wait_until(
             [&] {
                 return conn.exec(
-                               "SELECT count(*) FROM pg_stat_activity WHERE application_name ="
+                               "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                               "current_database() AND application_name ="
                                " 'pm-custom-projection'")
                            .int64(0, 0) == 0;
             },
