@@ -7,21 +7,27 @@
 #include <powermanage/db/migrations.hpp>
 
 #include "db/embedded_migrations.hpp"
+#include "db/migration_checksum.hpp"
 
 namespace pm::db {
-namespace {
-
-// pg_advisory_lock key for migrations: "pm_migra" in ASCII, far from anything else we lock.
-constexpr std::int64_t kMigrationLock = 0x706d5f6d69677261;
 
 // FNV-1a: stable across builds and platforms, enough to notice an edited migration.
-std::string checksum(std::string_view sql) {
+std::string detail::migration_checksum(std::string_view sql) {
     std::uint64_t hash = 0xcbf29ce484222325ULL;
     for (const char c : sql) {
         hash ^= static_cast<unsigned char>(c);
         hash *= 0x100000001b3ULL;
     }
     return fmt::format("{:016x}", hash);
+}
+
+namespace {
+
+// pg_advisory_lock key for migrations: "pm_migra" in ASCII, far from anything else we lock.
+constexpr std::int64_t kMigrationLock = 0x706d5f6d69677261;
+
+std::string checksum(std::string_view sql) {
+    return detail::migration_checksum(sql);
 }
 
 // Checksums that an applied migration may carry besides its current one: 0002 as first
