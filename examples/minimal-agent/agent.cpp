@@ -1,7 +1,6 @@
 #include "agent.hpp"
 
 #include <fstream>
-#include <iostream>
 #include <random>
 #include <sstream>
 
@@ -10,15 +9,12 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <google/protobuf/util/json_util.h>
 #include <signal.h>
 #include <sys/sysinfo.h>
-#include <unistd.h>
 
-#include <powermanage/common/ulid.hpp>
 #include <powermanage/rpc/client.hpp>
 
-#include "shell_runner.hpp"
+#include "messages.hpp"
 
 namespace pm::agent {
 namespace {
@@ -28,60 +24,6 @@ using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-constexpr std::size_t kRememberedExecutions = 1000;
-
-void note(const std::string& line) {
-    std::cerr << "pm-agent: " << line << std::endl;
-}
-
-pm::v1::AgentMessage message_with_id() {
-    pm::v1::AgentMessage message;
-    message.set_id(new_ulid());
-    return message;
-}
-
-// Proto string fields must hold UTF-8; script output may not. Invalid bytes become '?'.
-std::string as_utf8(const std::string& bytes) {
-    std::string out;
-    out.reserve(bytes.size());
-    for (std::size_t i = 0; i < bytes.size();) {
-        const auto lead = static_cast<unsigned char>(bytes[i]);
-        const std::size_t length = lead < 0x80           ? 1
-                                   : (lead >> 5) == 0x6  ? 2
-                                   : (lead >> 4) == 0xE  ? 3
-                                   : (lead >> 3) == 0x1E ? 4
-                                                         : 0;
-        bool valid = length > 0 && i + length <= bytes.size();
-        for (std::size_t k = 1; valid && k < length; ++k) {
-            valid = (static_cast<unsigned char>(bytes[i + k]) >> 6) == 0x2;
-        }
-        if (valid) {
-            out.append(bytes, i, length);
-            i += length;
-        } else {
-            out += '?';
-            ++i;
-        }
-    }
-    return out;
-}
-
-pm::v1::AgentMessage make_result(const std::string& execution_id, pm::v1::ExecutionStatus status,
-                                 const std::string& error, Clock::time_point started) {
-    auto message = message_with_id();
-    auto* result = message.mutable_action_result();
-    result->mutable_action_id()->set_value(execution_id);
-    result->set_status(status);
-    result->set_error(error);
-    result->set_duration_ms(
-        std::chrono::duration_cast<milliseconds>(Clock::now() - started).count());
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-    result->mutable_completed_at()->set_seconds(seconds.count());
-    result->mutable_completed_at()->set_nanos(static_cast<std::int32_t>(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count()));
-    return message;
-}
 
 // Host uptime (Heartbeat.uptime); 0 if unknown. Not in a coroutine frame: struct sysinfo
 // ends in a zero-size array, which a frame may not hold.
@@ -350,132 +292,6 @@ asio::awaitable<void> Agent::heartbeats(std::shared_ptr<Connection> connection) 
         message.mutable_heartbeat()->mutable_uptime()->set_seconds(host_uptime_seconds());
         send(std::move(message));
     }
-}
-
-void Agent::on_action(pm::v1::Action action) {
-    const std::string id = action.id().value();
-    if (id.empty()) {
-        note("ignoring an action without an id");
-        return;
-    }
-    if (const auto known = executions_.find(id); known != executions_.end()) {
-        // Sent again (the gateway re-sends what it has no result for after a reconnect): never
-        // run it twice; repeat the result if there is one.
-        if (known->second) {
-            send(*known->second);
-        }
-        return;
-    }
-    executions_.emplace(id, std::nullopt);
-    asio::co_spawn(io_, execute(std::move(action)), asio::detached);
-}
-
-void Agent::finish(const std::string& execution_id, pm::v1::AgentMessage result) {
-    executions_[execution_id] = result;
-    // Ids are ULIDs, which sort by time: the oldest finished ones are forgotten first.
-    for (auto it = executions_.begin();
-         executions_.size() > kRememberedExecutions && it != executions_.end();) {
-        it = it->second ? executions_.erase(it) : std::next(it);
-    }
-    send(std::move(result));
-}
-
-asio::awaitable<void> Agent::execute(pm::v1::Action action) {
-    const auto started = Clock::now();
-    const std::string id = action.id().value();
-    // The signature first: nothing of an action is used before it is known to be the CA's.
-    if (!check_->signed_by_ca(action)) {
-        note("refused " + id + ": its signature does not verify");
-        finish(id, make_result(id, pm::v1::EXECUTION_STATUS_FAILED,
-                               "refused: the action's signature does not verify against the "
-                               "fleet CA certificate (unsigned or tampered); nothing was run",
-                               started));
-        co_return;
-    }
-    if (action.type() != pm::v1::ACTION_TYPE_SHELL) {
-        finish(id, make_result(id, pm::v1::EXECUTION_STATUS_FAILED,
-                               "action type " + pm::v1::ActionType_Name(action.type()) +
-                                   " is not supported by this example agent (shell only)",
-                               started));
-        co_return;
-    }
-    // Run what was signed: the params come from params_canonical, not from the unsigned copy.
-    pm::v1::ShellParams params;
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(action.params_canonical(), &params);
-    std::string problem;
-    if (!parsed.ok()) {
-        problem = "the signed params are not shell params: " + std::string(parsed.message());
-    } else if (params.script().empty()) {
-        problem = "the shell action has no script";
-    } else if (params.run_as_root() && ::geteuid() != 0) {
-        problem = "the action asks to run as root, but this agent does not run as root";
-    }
-    if (!problem.empty()) {
-        finish(id, make_result(id, pm::v1::EXECUTION_STATUS_FAILED, problem, started));
-        co_return;
-    }
-    ShellCommand command;
-    if (!params.interpreter().empty()) {
-        command.interpreter = params.interpreter();
-    }
-    command.script = params.script();
-    command.working_directory = params.working_directory();
-    for (const auto& [name, value] : params.environment()) {
-        command.environment[name] = value;
-    }
-    const std::chrono::seconds timeout = action.timeout_seconds() > 0
-                                             ? std::chrono::seconds(action.timeout_seconds())
-                                             : options_.default_action_timeout;
-    send(make_result(id, pm::v1::EXECUTION_STATUS_RUNNING, "", started));
-    note("running " + id);
-    std::int64_t sequence = 0;
-    std::size_t streamed = 0;
-    int child = -1;
-    const auto outcome = co_await run_shell(
-        command, timeout, options_.output_limit,
-        [&](OutputStream which, std::string_view data) {
-            if (streamed >= 2 * options_.output_limit) {
-                return;  // the result carries the captured part; the live view stops here
-            }
-            streamed += data.size();
-            auto chunk = message_with_id();
-            auto* out = chunk.mutable_output_chunk();
-            out->set_execution_id(id);
-            out->set_stream(which == OutputStream::out ? pm::v1::OUTPUT_STREAM_TYPE_STDOUT
-                                                       : pm::v1::OUTPUT_STREAM_TYPE_STDERR);
-            out->set_data(std::string(data));
-            out->set_sequence(sequence++);
-            send(std::move(chunk));
-        },
-        [&](int pid) {
-            child = pid;
-            running_pids_.insert(pid);
-        });
-    running_pids_.erase(child);
-    auto status = pm::v1::EXECUTION_STATUS_SUCCESS;
-    std::string error;
-    if (!outcome.started) {
-        status = pm::v1::EXECUTION_STATUS_FAILED;
-        error = outcome.error;
-    } else if (outcome.timed_out) {
-        status = pm::v1::EXECUTION_STATUS_TIMEOUT;
-        error = "killed after " + std::to_string(timeout.count()) + " s (the action's timeout)";
-    } else if (stopping_) {
-        status = pm::v1::EXECUTION_STATUS_FAILED;
-        error = "killed: the agent was stopped while the script ran";
-    } else if (outcome.exit_code != 0) {
-        status = pm::v1::EXECUTION_STATUS_FAILED;
-        error = "the script exited with status " + std::to_string(outcome.exit_code);
-    }
-    auto result = make_result(id, status, error, started);
-    auto* output = result.mutable_action_result()->mutable_output();
-    output->set_exit_code(outcome.exit_code);
-    output->set_stdout(as_utf8(outcome.stdout_text));
-    output->set_stderr(as_utf8(outcome.stderr_text));
-    note("finished " + id + ": " + pm::v1::ExecutionStatus_Name(status) +
-         (error.empty() ? "" : " (" + error + ")"));
-    finish(id, std::move(result));
 }
 
 }  // namespace pm::agent
