@@ -4,11 +4,12 @@
 # exists, the execution is recorded as succeeded with its output), reports a failing script as
 # failed with its exit code, and refuses, without running them, two executions whose stored
 # signature no longer fits (params changed after signing; signed by another CA).
-#   minimal_agent_test.sh BUILD_DIR SOURCE_DIR PM_AGENT
+#   minimal_agent_test.sh BUILD_DIR SOURCE_DIR PM_AGENT PM_CA
 set -euo pipefail
 build=$1
 repo=$2
 agent_bin=$3
+pmca=$4
 cd "$repo"
 work=$(mktemp -d /tmp/pm-agent-test.XXXXXX)
 chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
@@ -128,9 +129,9 @@ changed=$(dispatch "true")
 foreign=$(dispatch "touch '$work/foreign'")
 psql "$url" -qc "UPDATE executions_projection SET params_canonical =
     '{\"script\":\"touch $work/changed\"}' WHERE id = '$changed'"
-"$build/examples/ca-tool/pm-ca" init --out-dir "$work/other-ca" >/dev/null
+"$pmca" init --out-dir "$work/other-ca" >/dev/null
 canonical=$(psql "$url" -tAc "SELECT params_canonical FROM executions_projection WHERE id = '$foreign'")
-other_sig=$(printf '%s' "$canonical" | "$build/examples/ca-tool/pm-ca" sign-action \
+other_sig=$(printf '%s' "$canonical" | "$pmca" sign-action \
     --ca-cert "$work/other-ca/ca.crt" --ca-key "$work/other-ca/ca.key" \
     --action-id "$foreign" --action-type 200)
 psql "$url" -qc "UPDATE executions_projection SET signature = decode('$other_sig', 'base64')
