@@ -272,13 +272,15 @@ asio::awaitable<void> Agent::write_queue(std::shared_ptr<Connection> connection)
             connection->close();
         }
     }
-    for (auto& left : connection->outbox) {
-        if (left.has_action_result()) {
-            unsent_results_.push_back(std::move(left));
-        }
-    }
+    // Results this stream could not take go to the next one (send() keeps them until then).
+    auto left = std::move(connection->outbox);
     connection->outbox.clear();
     connection->writing = false;
+    for (auto& message : left) {
+        if (message.has_action_result()) {
+            send(std::move(message));
+        }
+    }
 }
 
 asio::awaitable<void> Agent::heartbeats(std::shared_ptr<Connection> connection) {

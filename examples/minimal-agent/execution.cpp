@@ -1,4 +1,7 @@
 // What the agent does with a dispatched action: check its signature, run it, report it.
+#include <algorithm>
+#include <array>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <google/protobuf/util/json_util.h>
@@ -14,6 +17,21 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 constexpr std::size_t kRememberedExecutions = 1000;
+
+// How much of `bytes` ends on a character boundary: a UTF-8 sequence begun in the last three
+// bytes but not finished there is left out (its rest is in the next read).
+std::size_t utf8_whole_prefix(const std::string& bytes) {
+    const std::size_t size = bytes.size();
+    for (std::size_t back = 1; back <= std::min<std::size_t>(3, size); ++back) {
+        const auto byte = static_cast<unsigned char>(bytes[size - back]);
+        if ((byte & 0xC0) == 0x80) {
+            continue;  // a continuation byte: its lead is further back
+        }
+        const std::size_t length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : byte >= 0xC0 ? 2 : 1;
+        return length > back ? size - back : size;
+    }
+    return size;
+}
 
 }  // namespace
 
@@ -96,6 +114,20 @@ asio::awaitable<void> Agent::execute(pm::v1::Action action) {
     note("running " + id);
     std::int64_t sequence = 0;
     std::size_t streamed = 0;
+    // Per stream, the bytes of a UTF-8 character cut by a read, kept for the next piece.
+    std::array<std::string, 2> carry;
+    const auto stream_out = [&](OutputStream which, std::string data) {
+        auto chunk = message_with_id();
+        auto* out = chunk.mutable_output_chunk();
+        out->set_execution_id(id);
+        out->set_stream(which == OutputStream::out ? pm::v1::OUTPUT_STREAM_TYPE_STDOUT
+                                                   : pm::v1::OUTPUT_STREAM_TYPE_STDERR);
+        // OutputChunk.data is bytes on the wire, but the gateway records it as text and drops
+        // the stream on bytes that are not UTF-8: send UTF-8 only.
+        out->set_data(as_utf8(data));
+        out->set_sequence(sequence++);
+        send(std::move(chunk));
+    };
     int child = -1;
     const auto outcome = co_await run_shell(
         command, timeout, options_.output_limit,
@@ -104,19 +136,23 @@ asio::awaitable<void> Agent::execute(pm::v1::Action action) {
                 return;  // the result carries the captured part; the live view stops here
             }
             streamed += data.size();
-            auto chunk = message_with_id();
-            auto* out = chunk.mutable_output_chunk();
-            out->set_execution_id(id);
-            out->set_stream(which == OutputStream::out ? pm::v1::OUTPUT_STREAM_TYPE_STDOUT
-                                                       : pm::v1::OUTPUT_STREAM_TYPE_STDERR);
-            out->set_data(std::string(data));
-            out->set_sequence(sequence++);
-            send(std::move(chunk));
+            auto& pending = carry[which == OutputStream::out ? 0 : 1];
+            pending.append(data);
+            const auto whole = utf8_whole_prefix(pending);
+            if (whole > 0) {
+                stream_out(which, pending.substr(0, whole));
+                pending.erase(0, whole);
+            }
         },
         [&](int pid) {
             child = pid;
             running_pids_.insert(pid);
         });
+    for (const auto which : {OutputStream::out, OutputStream::err}) {
+        if (auto& rest = carry[which == OutputStream::out ? 0 : 1]; !rest.empty()) {
+            stream_out(which, rest);
+        }
+    }
     running_pids_.erase(child);
     auto status = pm::v1::EXECUTION_STATUS_SUCCESS;
     std::string error;

@@ -19,16 +19,32 @@ pm::v1::AgentMessage message_with_id() {
 std::string as_utf8(const std::string& bytes) {
     std::string out;
     out.reserve(bytes.size());
+    const auto at = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
     for (std::size_t i = 0; i < bytes.size();) {
-        const auto lead = static_cast<unsigned char>(bytes[i]);
-        const std::size_t length = lead < 0x80           ? 1
-                                   : (lead >> 5) == 0x6  ? 2
-                                   : (lead >> 4) == 0xE  ? 3
-                                   : (lead >> 3) == 0x1E ? 4
-                                                         : 0;
+        const unsigned char lead = at(i);
+        // The length of the sequence and the range its second byte must be in (RFC 3629):
+        // these bounds exclude overlong forms, surrogates and code points above U+10FFFF,
+        // which protobuf's UTF-8 check refuses too.
+        std::size_t length = 0;
+        unsigned char low = 0x80;
+        unsigned char high = 0xBF;
+        if (lead < 0x80) {
+            length = 1;
+        } else if (lead >= 0xC2 && lead <= 0xDF) {
+            length = 2;
+        } else if (lead >= 0xE0 && lead <= 0xEF) {
+            length = 3;
+            low = lead == 0xE0 ? 0xA0 : 0x80;
+            high = lead == 0xED ? 0x9F : 0xBF;
+        } else if (lead >= 0xF0 && lead <= 0xF4) {
+            length = 4;
+            low = lead == 0xF0 ? 0x90 : 0x80;
+            high = lead == 0xF4 ? 0x8F : 0xBF;
+        }
         bool valid = length > 0 && i + length <= bytes.size();
         for (std::size_t k = 1; valid && k < length; ++k) {
-            valid = (static_cast<unsigned char>(bytes[i + k]) >> 6) == 0x2;
+            const unsigned char next = at(i + k);
+            valid = k == 1 ? next >= low && next <= high : (next & 0xC0) == 0x80;
         }
         if (valid) {
             out.append(bytes, i, length);
@@ -49,6 +65,9 @@ pm::v1::AgentMessage make_result(const std::string& execution_id, pm::v1::Execut
     result->mutable_action_id()->set_value(execution_id);
     result->set_status(status);
     result->set_error(error);
+    if (status == pm::v1::EXECUTION_STATUS_RUNNING) {
+        return message;  // not over yet: no duration, no completion time
+    }
     result->set_duration_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count());

@@ -16,7 +16,7 @@ pm::v1::AgentMessage message_with_id();
 /// fields (CommandOutput.stdout/stderr) must hold UTF-8, and script output may not.
 std::string as_utf8(const std::string& bytes);
 /// AgentMessage{action_result{action_id = execution_id, status, error, completed_at = now,
-/// duration_ms since `started`}}.
+/// duration_ms since `started`}}; for RUNNING without completed_at and duration.
 pm::v1::AgentMessage make_result(const std::string& execution_id, pm::v1::ExecutionStatus status,
                                  const std::string& error,
                                  std::chrono::steady_clock::time_point started);

@@ -56,11 +56,12 @@ stop_agent() {
     for _ in $(seq 1 100); do [[ $(agents_connected) == 0 ]] && return 0; sleep 0.1; done
     fail "the gateway still counts the agent"
 }
-dispatch() { # SCRIPT (no " or \\): the new execution's id
-    [[ $1 != *[\"\\]* ]] || fail "dispatch: the test's scripts must not need JSON escapes"
+dispatch() { # SCRIPT [TIMEOUT_SECONDS] (no "): the new execution's id
+    [[ $1 != *'"'* ]] || fail "dispatch: the test's scripts must not contain double quotes"
+    local script=${1//\\/\\\\}  # JSON-escape the backslashes
     rpc DispatchAction "{\"deviceId\":\"$device\",\"inlineAction\":{
         \"id\":{\"value\":\"01JDXMQ7Z00000000000000000\"},\"type\":\"ACTION_TYPE_SHELL\",
-        \"shell\":{\"script\":\"$1\"},\"timeoutSeconds\":30}}" | string_field id
+        \"shell\":{\"script\":\"$script\"},\"timeoutSeconds\":${2:-30}}}" | string_field id
 }
 wait_done() { # EXECUTION_ID: its final JSON in $work/<id>.json
     for _ in $(seq 1 300); do
@@ -70,12 +71,13 @@ wait_done() { # EXECUTION_ID: its final JSON in $work/<id>.json
     done
     fail "execution $1 did not finish: $(cat "$work/$1.json")"
 }
-# The execution's status, error, exit code, stdout and stderr (without its final newline),
-# one per line.
+# The execution's status, error, exit code, stdout and stderr of the result, then stdout and
+# stderr as streamed live (OutputChunks); one per line, each without its final newline.
 facts() {
     python3 -c 'import json,sys
-e = json.load(open(sys.argv[1]))["execution"]; o = e.get("output", {})
-for v in (e.get("status"), e.get("error", ""), o.get("exitCode", 0), o.get("stdout", ""), o.get("stderr", "")):
+e = json.load(open(sys.argv[1]))["execution"]; o = e.get("output", {}); l = e.get("liveOutput", {})
+for v in (e.get("status"), e.get("error", ""), o.get("exitCode", 0), o.get("stdout", ""),
+          o.get("stderr", ""), l.get("stdout", ""), l.get("stderr", "")):
     print(str(v).rstrip("\n").replace("\n", "|"))' "$work/$1.json"
 }
 
@@ -109,18 +111,32 @@ device=$(sed -n 's/^device_id=//p' "$work/agent/identity")
 [[ -n $device ]] || fail "no device id in $work/agent/identity"
 [[ $(stat -c %a "$work/agent/key.pem") == 600 ]] || fail "key.pem is readable by others"
 
-# A real run: the file appears, the execution succeeded, stdout and stderr recorded.
+# A real run: the file appears, the execution succeeded, stdout and stderr recorded (in the
+# result and as streamed while it ran).
 ok=$(dispatch "echo hello > '$work/x'; echo line-on-stdout; echo line-on-stderr >&2")
 wait_done "$ok"
 [[ $(cat "$work/x" 2>/dev/null) == hello ]] || fail "the script did not write $work/x"
-[[ $(facts "$ok") == $'EXECUTION_STATUS_SUCCESS\n\n0\nline-on-stdout\nline-on-stderr' ]] ||
+[[ $(facts "$ok") == $'EXECUTION_STATUS_SUCCESS\n\n0\nline-on-stdout\nline-on-stderr\nline-on-stdout\nline-on-stderr' ]] ||
     fail "the run is not recorded as succeeded with its output: $(cat "$work/$ok.json")"
 
 # A failing script: failed, with its exit code and a sentence.
 bad=$(dispatch "echo about-to-fail; exit 3")
 wait_done "$bad"
-[[ $(facts "$bad") == $'EXECUTION_STATUS_FAILED\nthe script exited with status 3\n3\nabout-to-fail' ]] ||
+[[ $(facts "$bad") == $'EXECUTION_STATUS_FAILED\nthe script exited with status 3\n3\nabout-to-fail\n\nabout-to-fail' ]] ||
     fail "exit 3 is not recorded as failed with its code: $(cat "$work/$bad.json")"
+
+# A script past its timeout is killed with everything it started, and recorded as timed out.
+slow=$(dispatch "sleep 59.25 & echo started; sleep 59.25" 1)
+wait_done "$slow"
+[[ $(facts "$slow") == $'EXECUTION_STATUS_TIMEOUT\nkilled after 1 s (the action\'s timeout)\n137\nstarted\n\nstarted' ]] ||
+    fail "the slow script is not recorded as timed out: $(cat "$work/$slow.json")"
+pgrep -f "sleep 59.25" >/dev/null && fail "the timed-out script's background process survived"
+
+# Output that is not UTF-8 is recorded with '?' for the bad bytes (proto strings are UTF-8).
+bytes=$(dispatch "printf 'caf\\303\\251 \\377\\n'")
+wait_done "$bytes"
+[[ $(facts "$bytes" | head -4) == $'EXECUTION_STATUS_SUCCESS\n\n0\ncafé ?' ]] ||
+    fail "non-UTF-8 output: $(cat "$work/$bytes.json")"
 
 # Tampering: with the agent offline, two executions are stored, then their rows changed the
 # way an attacker with database access would; the gateway pushes them when the agent returns.

@@ -104,10 +104,17 @@ asio::awaitable<ShellOutcome> run_shell(const ShellCommand& command, std::chrono
         // The child: its own process group, so a timeout kills everything the script started.
         ::setpgid(0, 0);
         ::signal(SIGPIPE, SIG_DFL);  // the agent ignores it; a script must not inherit that
-        const int devnull = ::open("/dev/null", O_RDONLY);
+        const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         ::dup2(devnull, STDIN_FILENO);
         ::dup2(out[1], STDOUT_FILENO);
         ::dup2(err[1], STDERR_FILENO);
+        // Nothing else of the agent reaches the script: not its TLS connection, not any file
+        // it holds (descriptors without close-on-exec would otherwise be inherited).
+        if (::close_range(3, ~0U, 0) != 0) {
+            for (int fd = 3; fd < 1024; ++fd) {
+                ::close(fd);
+            }
+        }
         if (directory != nullptr && ::chdir(directory) != 0) {
             constexpr char kMessage[] = "pm-agent: cannot enter the working directory\n";
             [[maybe_unused]] auto written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
