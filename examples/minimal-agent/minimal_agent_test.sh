@@ -138,6 +138,14 @@ wait_done "$bytes"
 [[ $(facts "$bytes" | head -4) == $'EXECUTION_STATUS_SUCCESS\n\n0\ncafé ?' ]] ||
     fail "non-UTF-8 output: $(cat "$work/$bytes.json")"
 
+# Another action type, signed and valid, is answered as not supported, never run.
+package=$(rpc DispatchAction "{\"deviceId\":\"$device\",\"inlineAction\":{
+    \"id\":{\"value\":\"01JDXMQ7Z00000000000000000\"},\"type\":\"ACTION_TYPE_PACKAGE\",
+    \"package\":{\"name\":\"htop\"}}}" | string_field id)
+wait_done "$package"
+[[ $(facts "$package" | head -2) == $'EXECUTION_STATUS_FAILED\naction type ACTION_TYPE_PACKAGE is not supported by this example agent (shell only)' ]] ||
+    fail "a package action: $(cat "$work/$package.json")"
+
 # Tampering: with the agent offline, two executions are stored, then their rows changed the
 # way an attacker with database access would; the gateway pushes them when the agent returns.
 stop_agent
