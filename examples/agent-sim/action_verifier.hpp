@@ -9,6 +9,10 @@
 
 #include "pm/v1/actions.pb.h"
 
+namespace pm::ca {
+class ActionVerifier;
+}  // namespace pm::ca
+
 namespace pm::agentsim {
 
 /// The text a SHELL action is refused with when its signature fails.
@@ -19,7 +23,7 @@ inline constexpr std::string_view kUnsignedShellError =
 /// every agent of the same CA.
 class ActionVerifier {
 public:
-    /// From the CA certificate (PEM). Throws std::runtime_error if it cannot be parsed.
+    /// From the CA certificate (PEM). Throws ca::CaError if it cannot be parsed.
     explicit ActionVerifier(std::string_view ca_pem);
     ~ActionVerifier();
     ActionVerifier(const ActionVerifier&) = delete;
@@ -30,8 +34,7 @@ public:
     bool refuses(const pm::v1::Action& action) const;
 
 private:
-    struct Key;
-    std::unique_ptr<Key> key_;
+    std::unique_ptr<ca::ActionVerifier> check_;
 };
 
 }  // namespace pm::agentsim

@@ -10,11 +10,10 @@
 
 #include <sys/stat.h>
 
+#include <powermanage/ca/action_verifier.hpp>
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/common/base64.hpp>
 #include <powermanage/common/time.hpp>
-
-#include "action_check.hpp"
 
 namespace pm::catool {
 namespace {
@@ -189,7 +188,7 @@ int run_verify_action(const Config& config, const Arguments& args) {
     }
     const auto params = read_input(args, "params");
     const auto certificate = read_file(config.get_path("ca-cert"), "CA certificate");
-    if (!signature_matches(certificate, id, type, params, *signature)) {
+    if (!ca::ActionVerifier(certificate).verify(id, type, params, *signature)) {
         std::cerr << "pm-ca: the signature does not match action " << id << " (type " << type
                   << ", " << params.size()
                   << " bytes of params): the action was changed after it was signed, or it was "

@@ -77,9 +77,10 @@ asio::awaitable<int> Agent::run() {
         std::ifstream in(identity_->ca_file);
         std::stringstream ca;
         ca << in.rdbuf();
-        check_ = std::make_unique<ActionCheck>(ca.str());
+        check_ = std::make_unique<ca::ActionVerifier>(ca.str());
     } catch (const std::exception& e) {
-        note(e.what());
+        note(std::string(e.what()) + " (" + identity_->ca_file +
+             "): remove the state folder and enrol again");
         co_return 1;
     }
     note("device " + identity_->device_id + ", gateway " + identity_->gateway_url);

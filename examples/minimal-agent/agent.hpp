@@ -16,7 +16,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "action_check.hpp"
+#include <powermanage/ca/action_verifier.hpp>
+
 #include "enrolment.hpp"
 #include "pm/v1/agent.pb.h"
 
@@ -67,7 +68,7 @@ private:
     boost::asio::io_context& io_;
     AgentOptions options_;
     std::optional<Identity> identity_;
-    std::unique_ptr<ActionCheck> check_;
+    std::unique_ptr<ca::ActionVerifier> check_;
     std::shared_ptr<Connection> connection_;  // the live stream, or null
     boost::asio::steady_timer pause_timer_;
     bool stopping_ = false;

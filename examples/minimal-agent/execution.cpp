@@ -67,7 +67,8 @@ asio::awaitable<void> Agent::execute(pm::v1::Action action) {
     const auto started = Clock::now();
     const std::string id = action.id().value();
     // The signature first: nothing of an action is used before it is known to be the CA's.
-    if (!check_->signed_by_ca(action)) {
+    if (!check_->verify(id, static_cast<int>(action.type()), action.params_canonical(),
+                        action.signature())) {
         note("refused " + id + ": its signature does not verify");
         finish(id, make_result(id, pm::v1::EXECUTION_STATUS_FAILED,
                                "refused: the action's signature does not verify against the "

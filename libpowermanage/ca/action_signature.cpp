@@ -4,7 +4,9 @@
 #include <string>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
+#include <powermanage/ca/action_verifier.hpp>
 #include <powermanage/ca/authority.hpp>
 #include <powermanage/common/base64.hpp>
 
@@ -15,6 +17,25 @@ namespace {
 
 const unsigned char* bytes_of(std::string_view text) {
     return reinterpret_cast<const unsigned char*>(text.data());
+}
+
+// The agent's check: `public_key` (the CA certificate's) over the action's signing input.
+bool verify_with(EVP_PKEY* public_key, std::string_view action_id, int action_type,
+                 std::string_view params_canonical, std::string_view signature) {
+    if (signature.empty()) {
+        return false;
+    }
+    const std::string input =
+        CertificateAuthority::action_signing_input(action_id, action_type, params_canonical);
+    const detail::EvpMdCtxPtr context(EVP_MD_CTX_new());
+    if (!context || public_key == nullptr ||
+        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1) {
+        detail::throw_openssl("cannot verify an action signature");
+    }
+    const bool valid = EVP_DigestVerify(context.get(), bytes_of(signature), signature.size(),
+                                        bytes_of(input), input.size()) == 1;
+    ERR_clear_error();  // a refused signature leaves errors queued on this thread
+    return valid;
 }
 
 }  // namespace
@@ -56,18 +77,38 @@ std::string CertificateAuthority::sign_action(std::string_view action_id, int ac
 bool CertificateAuthority::verify_action(std::string_view action_id, int action_type,
                                          std::string_view params_canonical,
                                          std::string_view signature) const {
-    const std::string input = action_signing_input(action_id, action_type, params_canonical);
     // The certificate's key, not our private key: this is what the agent has.
-    EVP_PKEY* public_key = X509_get0_pubkey(state_->certificate.get());
-    const detail::EvpMdCtxPtr context(EVP_MD_CTX_new());
-    if (!context || public_key == nullptr ||
-        EVP_DigestVerifyInit(context.get(), nullptr, EVP_sha256(), nullptr, public_key) != 1) {
-        detail::throw_openssl("cannot verify an action signature");
+    return verify_with(X509_get0_pubkey(state_->certificate.get()), action_id, action_type,
+                       params_canonical, signature);
+}
+
+struct ActionVerifier::Key {
+    detail::EvpPkeyPtr key;
+};
+
+ActionVerifier::ActionVerifier(std::string_view ca_certificate_pem)
+    : key_(std::make_unique<Key>()) {
+    const detail::BioPtr bio = detail::memory_bio(ca_certificate_pem);
+    const detail::X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (certificate) {
+        key_->key.reset(X509_get_pubkey(certificate.get()));
     }
-    const bool valid = EVP_DigestVerify(context.get(), bytes_of(signature), signature.size(),
-                                        bytes_of(input), input.size()) == 1;
-    ERR_clear_error();  // a refused signature leaves errors queued on this thread
-    return valid;
+    ERR_clear_error();
+    if (!certificate) {
+        throw CaError("the CA certificate is not a PEM certificate");
+    }
+    if (!key_->key) {
+        throw CaError("the CA certificate has no usable public key");
+    }
+}
+
+ActionVerifier::~ActionVerifier() = default;
+ActionVerifier::ActionVerifier(ActionVerifier&&) noexcept = default;
+ActionVerifier& ActionVerifier::operator=(ActionVerifier&&) noexcept = default;
+
+bool ActionVerifier::verify(std::string_view action_id, int action_type,
+                            std::string_view params_canonical, std::string_view signature) const {
+    return verify_with(key_->key.get(), action_id, action_type, params_canonical, signature);
 }
 
 }  // namespace pm::ca

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ecdsa.h>
 
+#include <powermanage/ca/action_verifier.hpp>
 #include <powermanage/ca/authority.hpp>
 
 #include "ca_test_support.hpp"
@@ -50,6 +51,28 @@ TEST_P(ActionSignatures, AnIndependentVerifierWithOnlyTheCertificateAccepts) {
     const std::string signature = ca.sign_action("01ABC", 3, "{\"name\": \"htop\"}");
     EXPECT_TRUE(digest_verify(ca.certificate_pem(), "01ABC:3:eyJuYW1lIjogImh0b3AifQ==", signature));
     EXPECT_FALSE(digest_verify(ca.certificate_pem(), "01ABC:3:eyJuYW1lIjogImh0b3AifQ=", signature));
+}
+
+// What an agent holds is the certificate: ActionVerifier checks with it alone and agrees with
+// the CA on every alteration.
+TEST_P(ActionSignatures, TheCertificateAloneVerifiesAsTheCaDoes) {
+    const CertificateAuthority& ca = GetParam()();
+    const ActionVerifier verifier(ca.certificate_pem());
+    const std::string params = "{\"script\": \"echo hi\"}";
+    const std::string signature = ca.sign_action("01XYZ", 7, params);
+    EXPECT_TRUE(verifier.verify("01XYZ", 7, params, signature));
+    EXPECT_FALSE(verifier.verify("01XYZ", 7, params + " ", signature));
+    EXPECT_FALSE(verifier.verify("01XYZ", 8, params, signature));
+    EXPECT_FALSE(verifier.verify("01XYZ", 7, params, ""));
+    EXPECT_FALSE(verifier.verify("01XYZ", 7, params, "not a signature"));
+    const auto other =
+        CertificateAuthority::create("other", KeyType::ecdsa_p256, std::chrono::hours(1));
+    EXPECT_FALSE(ActionVerifier(other.certificate_pem()).verify("01XYZ", 7, params, signature));
+}
+
+TEST(ActionVerifierTest, RefusesWhatIsNotACertificate) {
+    EXPECT_THROW(ActionVerifier("not a certificate"), CaError);
+    EXPECT_THROW(ActionVerifier(""), CaError);
 }
 
 INSTANTIATE_TEST_SUITE_P(All, ActionSignatures, ::testing::Values(&p256_ca, &p384_ca, &rsa_ca),
