@@ -164,7 +164,7 @@ static void test_subscribe(pm_event_store* store) {
     pm_subscription* sub = NULL;
     pm_recorded_event* event = NULL;
     pm_position start = {0, 0};
-    pm_position at;
+    pm_position at = {0, 0};
     pm_new_event live = {"Alarm", "{\"level\":9}", NULL};
     int32_t expected_version = 1;
     pthread_t closer;
