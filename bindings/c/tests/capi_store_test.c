@@ -153,6 +153,27 @@ static void test_append_and_read(pm_event_store* store) {
     }
 }
 
+/* A projection's uniqueness rule: two live users with one email. */
+static void test_already_exists(pm_event_store* store) {
+    pm_error* err = NULL;
+    char first[PM_ULID_LENGTH + 1];
+    char second[PM_ULID_LENGTH + 1];
+    pm_new_event created = {"UserCreated",
+                            "{\"email\":\"ada@example.com\",\"password_hash\":\"x\","
+                            "\"role\":\"user\"}",
+                            NULL};
+    pm_ulid_new(first, NULL);
+    pm_ulid_new(second, NULL);
+    CHECK_STATUS(PM_OK,
+                 pm_event_store_append(store, "user", first, PM_EXPECT_NO_STREAM, &created, 1, NULL,
+                                       NULL, &err),
+                 err);
+    CHECK_STATUS(PM_ERR_ALREADY_EXISTS,
+                 pm_event_store_append(store, "user", second, PM_EXPECT_NO_STREAM, &created, 1,
+                                       NULL, NULL, &err),
+                 err);
+}
+
 static void* close_later(void* subscription) {
     usleep(200 * 1000);
     pm_subscription_close((pm_subscription*)subscription);
@@ -252,6 +273,7 @@ int main(void) {
     if (store != NULL) {
         test_append_and_read(store);
         test_subscribe(store);
+        test_already_exists(store);
         test_closed(store);
     }
     pm_event_store_free(store);

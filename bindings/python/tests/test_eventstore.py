@@ -46,6 +46,14 @@ def test_append_and_read_back(database_url):
         store.stream_version("sensor", "s-1")
 
 
+def test_a_projection_refusing_a_duplicate_raises_already_exists(database_url):
+    created = ("UserCreated", {"email": "ada@example.com", "password_hash": "x", "role": "user"})
+    with pm.EventStore(database_url) as store:
+        store.append("user", pm.new_ulid(), [created], expected=pm.NO_STREAM)
+        with pytest.raises(pm.AlreadyExists):
+            store.append("user", pm.new_ulid(), [created], expected=pm.NO_STREAM)
+
+
 def test_subscribe_catches_up_then_receives_live_events(database_url):
     with pm.EventStore(database_url) as store:
         store.append("sensor", "s-1", [("Booted", {}), ("Heartbeat", {})])
