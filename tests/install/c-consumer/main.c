@@ -1,8 +1,9 @@
 /* Builds against an installed libpowermanage_c (pkg-config powermanage-c, or
  * find_package(powermanage) -> powermanage::c) and uses one function of each area. */
-#include <powermanage/c/powermanage.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <powermanage/c/powermanage.h>
 
 int main(void) {
     char id[PM_ULID_LENGTH + 1];
@@ -26,8 +27,8 @@ int main(void) {
     }
     pm_jwt_free(jwt);
     /* The event store needs a database; without one it must say so with a status. */
-    if (pm_event_store_open("postgresql://127.0.0.1:1/none?connect_timeout=1", 1, &store,
-                            &error) != PM_ERR_UNAVAILABLE) {
+    if (pm_event_store_open("postgresql://127.0.0.1:1/none?connect_timeout=1", 1, &store, &error) !=
+        PM_ERR_UNAVAILABLE) {
         fprintf(stderr, "event store: expected PM_ERR_UNAVAILABLE\n");
         return 1;
     }
