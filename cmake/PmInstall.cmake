@@ -55,6 +55,9 @@ foreach(module IN LISTS pm_modules)
         FILE powermanage-${module}-targets.cmake DESTINATION ${PM_CMAKE_DIR})
 endforeach()
 set(PM_MODULES "${pm_modules}")
+# Components with no dependencies of ours to load (the C ABI: one shared library with the
+# modules inside), each exported by its own folder in powermanage-<name>-targets.cmake.
+get_property(PM_STANDALONE_COMPONENTS GLOBAL PROPERTY PM_STANDALONE_COMPONENTS)
 
 install(TARGETS powermanage EXPORT powermanage-umbrella)
 install(EXPORT powermanage-umbrella NAMESPACE powermanage::

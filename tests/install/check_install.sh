@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# usage: check_install.sh CMAKE BUILD_DIR CONSUMER_SOURCE_DIR CXX
+# usage: check_install.sh CMAKE BUILD_DIR CONSUMER_SOURCE_DIR CXX [C_CONSUMER_DIR CC [PYTEST]]
 # Installs the library into a temporary prefix, then builds from it: the umbrella consumer
 # through find_package(powermanage CONFIG) and through pkg-config, and one consumer per
 # component (tests/install/components), whose link line must list only that component's own
-# dependencies.
+# dependencies. With C_CONSUMER_DIR and CC it also builds a C consumer of libpowermanage_c
+# (find_package and pkg-config); with PYTEST it runs the installed Python module's installed
+# tests, finding the library from the prefix alone (PM_C_LIBRARY unset).
 set -euo pipefail
 cmake=$1 build=$2 consumer=$3 cxx=$4
+c_consumer=${5:-} cc=${6:-} pytest=${7:-}
 components_src=$(dirname "$consumer")/components
 work=$(mktemp -d /tmp/pm-install.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -79,3 +82,34 @@ for component in "${modules[@]}"; do
 done
 ((failures == 0)) || { echo "$failures link-line problems"; exit 1; }
 echo "== every component links only its own dependencies"
+
+if [[ -n $c_consumer ]]; then
+    test -f "$work/prefix/include/powermanage/c/powermanage.h"
+    echo "== find_package(powermanage CONFIG) -> powermanage::c"
+    "$cmake" -S "$c_consumer" -B "$work/c-build" -G Ninja -DCMAKE_C_COMPILER="$cc" \
+        -DCMAKE_CXX_COMPILER="$cxx" -DCMAKE_PREFIX_PATH="$work/prefix" >"$work/c-configure.log"
+    "$cmake" --build "$work/c-build" >"$work/c-build.log"
+    "$work/c-build/c-consumer"
+
+    echo "== pkg-config powermanage-c"
+    libdir=$(PKG_CONFIG_PATH=$pcdir pkg-config --variable=libdir powermanage-c)
+    cflags=$(PKG_CONFIG_PATH=$pcdir pkg-config --cflags --libs powermanage-c)
+    # shellcheck disable=SC2086
+    "$cc" -std=c11 -Wall -Wextra -Werror -pedantic -o "$work/c-consumer-pc" \
+        "$c_consumer/main.c" $cflags -Wl,-rpath,"$libdir"
+    "$work/c-consumer-pc"
+fi
+
+if [[ -n $pytest ]]; then
+    echo "== the Python module from the prefix"
+    python_dir=$(find "$work/prefix" -type d -path '*/powermanage/python' | head -1)
+    tests=$(find "$work/prefix" -type d -path '*/powermanage/python-tests/tests' | head -1)
+    selection=("$tests/test_crypto.py")
+    if [[ -n ${PM_TEST_DATABASE_URL:-} ]]; then
+        selection+=("$tests/test_eventstore.py" "$tests/test_example.py")
+    else
+        echo "(PM_TEST_DATABASE_URL not set: the database tests are left out)"
+    fi
+    (cd "$work" && env -u PM_C_LIBRARY PYTHONPATH="$python_dir:$tests" \
+        PYTHONDONTWRITEBYTECODE=1 "$pytest" -q -p no:cacheprovider "${selection[@]}")
+fi
