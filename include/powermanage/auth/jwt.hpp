@@ -63,6 +63,7 @@ public:
         JwtError error = JwtError::malformed;           ///< meaningful only without claims
         bool ok() const { return claims.has_value(); }  ///< whether it verified
     };
+    /// Checks `token`'s signature, then its type (`expected`) and expiry against `now`.
     Verified verify(std::string_view token, TokenType expected,
                     std::chrono::system_clock::time_point now) const;
 

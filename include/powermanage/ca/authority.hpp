@@ -76,8 +76,8 @@ public:
     static CertificateAuthority create(std::string_view common_name, KeyType key_type,
                                        std::chrono::seconds validity);
 
-    CertificateAuthority(CertificateAuthority&&) noexcept;
-    CertificateAuthority& operator=(CertificateAuthority&&) noexcept;
+    CertificateAuthority(CertificateAuthority&&) noexcept;             ///< moves the key
+    CertificateAuthority& operator=(CertificateAuthority&&) noexcept;  ///< moves the key
     ~CertificateAuthority();
 
     /// The CA certificate, PEM (what agents pin and verify action signatures with).

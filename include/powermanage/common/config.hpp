@@ -233,7 +233,7 @@ public:
     /// Arguments that are not flags, when the OptionSet allows them.
     const std::vector<std::string>& positional() const noexcept { return positional_; }
 
-    /// One `name=value (source)` line per option, secrets shown as <hidden>; for start-up
+    /// One `name=value (source)` line per option, secrets shown as `<hidden>`; for start-up
     /// logs.
     std::string describe() const;
 

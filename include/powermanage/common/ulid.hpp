@@ -83,7 +83,9 @@ std::string new_ulid();
 
 }  // namespace pm
 
-/// Hashes a Ulid so it can key unordered containers; the random part is already uniform.
+/// @cond
+// Hashes a Ulid so it can key unordered containers; the random part is already uniform.
+// (Outside the reference: Doxygen cannot place a specialization in namespace std.)
 template <>
 struct std::hash<pm::Ulid> {
     /// The last eight (random) bytes, read as an integer.
@@ -95,3 +97,4 @@ struct std::hash<pm::Ulid> {
         return h;
     }
 };
+/// @endcond

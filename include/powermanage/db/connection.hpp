@@ -25,8 +25,11 @@ namespace pm::db {
 class Result {
 public:
     Result() = default;
+    /// Takes ownership of libpq's result (cleared when this goes away).
     explicit Result(pg_result* result) : result_(result) {}
+    /// Takes `other`'s rows, leaving it empty.
     Result(Result&& other) noexcept : result_(other.result_) { other.result_ = nullptr; }
+    /// Takes `other`'s rows, leaving it empty.
     Result& operator=(Result&& other) noexcept;
     Result(const Result&) = delete;
     Result& operator=(const Result&) = delete;
@@ -73,6 +76,7 @@ public:
     /// DatabaseError if the URL is invalid or the attempt fails at once. Resolving a host name
     /// still blocks; give an IP address (or `hostaddr`) where that matters.
     static Connection start_connect(const std::string& url);
+    /// Takes `other`'s connection, leaving it closed.
     Connection(Connection&& other) noexcept
         : conn_(other.conn_), prepared_(std::move(other.prepared_)) {
         other.conn_ = nullptr;

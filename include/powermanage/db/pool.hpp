@@ -22,6 +22,7 @@ public:
     /// A connection on loan; returned to the pool when the lease goes away.
     class Lease {
     public:
+        /// Takes over `other`'s loan.
         Lease(Lease&& other) noexcept : pool_(other.pool_), conn_(std::move(other.conn_)) {}
         Lease& operator=(Lease&&) = delete;
         Lease(const Lease&) = delete;

@@ -64,8 +64,8 @@ inline constexpr std::string_view kUserSelectionStream = "user_selection";
 
 /// A console user was created.
 struct UserCreated {
-    static constexpr std::string_view kType = "UserCreated";
-    static constexpr std::string_view kStream = kUserStream;
+    static constexpr std::string_view kType = "UserCreated";  ///< its event_type
+    static constexpr std::string_view kStream = kUserStream;  ///< its stream type
     /// Login email; unique among live users.
     std::string email{};
     /// Password hash in PHC string format.

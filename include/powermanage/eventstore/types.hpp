@@ -26,6 +26,7 @@ struct StreamId {
 
     /// "type/id", for messages and logs.
     std::string to_string() const { return type + "/" + id; }
+    /// Same type and id.
     friend bool operator==(const StreamId&, const StreamId&) = default;
 };
 
@@ -46,6 +47,7 @@ public:
     constexpr std::int64_t encoded() const { return value_; }
     /// "any", "no stream" or the number.
     std::string to_string() const;
+    /// The same expectation.
     friend constexpr bool operator==(ExpectedVersion, ExpectedVersion) = default;
 
 private:
@@ -66,6 +68,7 @@ struct Position {
     std::string to_string() const;
     /// Parses to_string()'s form; nullopt for anything else.
     static std::optional<Position> parse(std::string_view text);
+    /// Commit order: by transaction, then by position within it.
     friend constexpr auto operator<=>(const Position&, const Position&) = default;
 };
 

@@ -24,7 +24,7 @@ struct ClientOptions {
     std::string base_url;
     /// HTTP/2 (ALPN h2 on TLS, prior knowledge on cleartext) or HTTP/1.1.
     bool http2 = true;
-    Codec codec = Codec::proto;
+    Codec codec = Codec::proto;    ///< the message encoding: binary protobuf or JSON
     std::string ca_file;           ///< trust these CAs for the server (PEM); empty = system
     std::string certificate_file;  ///< client certificate (PEM), for mTLS
     std::string private_key_file;  ///< its key
@@ -52,6 +52,7 @@ public:
 /// One connection to a server (reconnected on demand). Use from the executor it was made on.
 class Client {
 public:
+    /// A client for `options.base_url` whose connections and calls run on `executor`.
     Client(boost::asio::any_io_executor executor, ClientOptions options);
     ~Client();
     Client(const Client&) = delete;

@@ -51,6 +51,7 @@ struct Status {
     bool ok() const { return code == Code::ok; }
     /// The ok status.
     static Status success() { return {}; }
+    /// Same code and message.
     friend bool operator==(const Status&, const Status&) = default;
 };
 
