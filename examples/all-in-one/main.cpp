@@ -26,7 +26,6 @@
 #include <powermanage/eventstore/event_store.hpp>
 #include <powermanage/gateway/gateway_host.hpp>
 
-#include "console_files.hpp"
 #include "site_service.hpp"
 
 namespace {
@@ -200,6 +199,7 @@ int run(const pm::Config& config, pm::Logger& logger) {
     limits.per_method["pm.v1.ControlService.Register"] = pm::rpc::RateLimit{
         static_cast<std::uint32_t>(config.get_int("register-limit")), std::chrono::minutes(1)};
     c.rate_limits = limits;
+    c.console_directory = config.has("console-dir") ? config.get_path("console-dir").string() : "";
     c.io_context = io.context();
     c.pool = pool;
     c.event_store = store;
@@ -226,17 +226,21 @@ int run(const pm::Config& config, pm::Logger& logger) {
     site_options.site_key = config.has("site-key") ? config.get_string("site-key") : "";
     allinone::SiteService site(*pool, gateway.connections(), site_options);
     site.install(control.server());
-    const auto console_files = allinone::add_console_routes(
-        control.server(), config.has("console-dir")
-                              ? std::optional<std::filesystem::path>(config.get_path("console-dir"))
-                              : std::nullopt);
+    if (!config.has("console-dir")) {
+        // Where the console will be: say so rather than answer 404.
+        control.server().add_plain_route("/", [] {
+            return pm::rpc::PlainResponse{
+                200, "text/plain; charset=utf-8",
+                "pm-all-in-one: no console is installed (give --console-dir). The API is "
+                "pm.v1.ControlService at /pm.v1.ControlService/<Method>.\n"};
+        });
+    }
 
     control.start();
     gateway.start();
     logger.info("all in one: running", {{"api_port", control.port()},
                                         {"gateway_port", gateway.port()},
-                                        {"gateway_health_port", gateway.health_port()},
-                                        {"console_files", console_files}});
+                                        {"gateway_health_port", gateway.health_port()}});
 
     const int received = pm::wait_for_stop_signal();
     logger.info("stopping", {{"signal", received}});

@@ -21,6 +21,7 @@
 #include <powermanage/rpc/interceptors.hpp>
 #include <powermanage/rpc/server.hpp>
 
+#include "control/console_files.hpp"
 #include "control/group_membership.hpp"
 
 namespace pm::control {
@@ -223,6 +224,10 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     s.service->install(*s.server, o.rate_limits
                                       ? *o.rate_limits
                                       : ControlService::default_rate_limits(o.trusted_proxies));
+    if (!o.console_directory.empty()) {
+        const auto files = add_console_routes(*s.server, o.console_directory);
+        logger.info("serving the console", {{"directory", o.console_directory}, {"files", files}});
+    }
     s.server->add_plain_route("/health", [] {
         return rpc::PlainResponse{200, "text/plain", "ok"};
     });

@@ -1,8 +1,11 @@
 // ControlHost and GatewayHost embedded the way an integrator does it: one io_context run by the
 // test's threads, one pool, one event store; the integrator's own service and route on the
 // control server, answered without a pm session while ControlService still requires one; and
-// one host's stop() leaves the shared context, pool and the other host running.
+// one host's stop() leaves the shared context, pool and the other host running; the
+// console seam (ControlHostOptions::console_directory) at "/".
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <optional>
@@ -182,6 +185,35 @@ TEST_F(HostSharingTest, StoppingTheControlHostLeavesTheGatewayPoolAndContextRunn
     std::promise<void> ran;
     asio::post(*shared_, [&ran] { ran.set_value(); });
     EXPECT_EQ(ran.get_future().wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+TEST_F(HostSharingTest, ServesTheConsoleDirectoryAtTheRoot) {
+    // Without a console directory (the fixture's host), "/" is not served.
+    EXPECT_EQ(http_request(host_->port(), "GET", "/").status, 404);
+    const auto console = dir_ / "console";
+    std::filesystem::create_directories(console / "assets");
+    std::ofstream(console / "index.html") << "<title>console</title>";
+    std::ofstream(console / "assets" / "app.js") << "console.log(1);";
+    auto options = sharing_options();
+    options.console_directory = console.string();
+    start_sharing_host(std::move(options));
+    const auto index = http_request(host_->port(), "GET", "/");
+    EXPECT_EQ(index.status, 200);
+    EXPECT_EQ(index.body, "<title>console</title>");
+    EXPECT_EQ(index.header("content-type"), "text/html; charset=utf-8");
+    const auto script = http_request(host_->port(), "GET", "/assets/app.js");
+    EXPECT_EQ(script.status, 200);
+    EXPECT_EQ(script.body, "console.log(1);");
+    EXPECT_EQ(script.header("content-type"), "text/javascript; charset=utf-8");
+    // ControlService is still where it was.
+    EXPECT_EQ(
+        http_request(host_->port(), "POST", "/pm.v1.ControlService/GetCurrentUser", kJson, "{}")
+            .status,
+        401);
+
+    auto missing = sharing_options();
+    missing.console_directory = (dir_ / "no-such-console").string();
+    EXPECT_THROW(control::ControlHost(std::move(missing), quiet_logger()), std::invalid_argument);
 }
 
 TEST_F(HostSharingTest, AnEventStoreNeedsItsPool) {

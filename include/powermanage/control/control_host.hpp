@@ -68,6 +68,9 @@ struct ControlHostOptions {
     std::size_t io_threads = 0;                       ///< 0: one per core
     std::chrono::milliseconds shutdown_grace{10000};  ///< in-flight requests get this long
     ControlOptions control;                           ///< the service's own settings
+    /// The web console's built files (issue #12), served at their paths and index.html at
+    /// "/", read once at construction; empty: no console routes ("/" is 404).
+    std::string console_directory;
 
     /// Serve on this io_context, run by the caller (see "Sharing" above); null: the host's own
     /// `io_threads` threads.

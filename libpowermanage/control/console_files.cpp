@@ -1,4 +1,4 @@
-#include "console_files.hpp"
+#include "control/console_files.hpp"
 
 #include <fstream>
 #include <map>
@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace allinone {
+namespace pm::control {
 
 namespace {
 
@@ -39,28 +39,18 @@ std::string read_file(const std::filesystem::path& file) {
 
 }  // namespace
 
-std::size_t add_console_routes(pm::rpc::Server& server,
-                               const std::optional<std::filesystem::path>& directory) {
-    if (!directory) {
-        server.add_plain_route("/", [] {
-            return pm::rpc::PlainResponse{
-                200, "text/plain; charset=utf-8",
-                "pm-all-in-one: no console is installed (give --console-dir). The API is "
-                "pm.v1.ControlService at /pm.v1.ControlService/<Method>.\n"};
-        });
-        return 0;
-    }
-    if (!std::filesystem::is_directory(*directory)) {
-        throw std::runtime_error("--console-dir " + directory->string() +
-                                 " is not a directory: point it at the console's built files");
+std::size_t add_console_routes(rpc::Server& server, const std::filesystem::path& directory) {
+    if (!std::filesystem::is_directory(directory)) {
+        throw std::invalid_argument("the console directory " + directory.string() +
+                                    " is not a directory: point it at the console's built files");
     }
     std::size_t added = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(*directory)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(directory)) {
         if (!entry.is_regular_file()) {
             continue;
         }
-        const auto relative = std::filesystem::relative(entry.path(), *directory);
-        pm::rpc::PlainResponse response{200, content_type(entry.path()), read_file(entry.path())};
+        const auto relative = std::filesystem::relative(entry.path(), directory);
+        rpc::PlainResponse response{200, content_type(entry.path()), read_file(entry.path())};
         if (relative == "index.html") {
             server.add_plain_route("/", [response] { return response; });
         }
@@ -70,4 +60,4 @@ std::size_t add_console_routes(pm::rpc::Server& server,
     return added;
 }
 
-}  // namespace allinone
+}  // namespace pm::control
