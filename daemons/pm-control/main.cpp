@@ -76,6 +76,9 @@ pm::OptionSet options() {
     set.add_path("policy-file")
         .env("CONTROL_POLICY_FILE")
         .help("JSON authorization policy replacing the built-in one (docs/authorization.md).");
+    set.add_path("console-dir")
+        .env("CONTROL_CONSOLE_DIR")
+        .help("The web console's built files, served at / (index.html) and at their paths.");
     set.add_bool("dev")
         .env("CONTROL_DEV")
         .help(
@@ -151,6 +154,8 @@ int main(int argc, char** argv) {
         o.rate_limits = limits;
         o.policy_file = config.has("policy-file") ? config.get_path("policy-file").string() : "";
         o.development = config.get_bool("dev");
+        o.console_directory =
+            config.has("console-dir") ? config.get_path("console-dir").string() : "";
 
         // Before any thread starts, so that only wait_for_stop_signal() sees the signals.
         pm::block_stop_signals();

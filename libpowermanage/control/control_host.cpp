@@ -21,6 +21,7 @@
 #include <powermanage/rpc/interceptors.hpp>
 #include <powermanage/rpc/server.hpp>
 
+#include "control/console_files.hpp"
 #include "control/group_membership.hpp"
 
 namespace pm::control {
@@ -98,8 +99,9 @@ struct ControlHost::State {
     std::optional<auth::JwtCodec> jwt;
     std::optional<auth::PasswordHasher> hasher;
     std::optional<auth::Policy> policy;
-    std::unique_ptr<db::ConnectionPool> pool;
-    std::unique_ptr<eventstore::EventStore> store;
+    // The integrator's when shared (ControlHostOptions::pool, event_store), else our own.
+    std::shared_ptr<db::ConnectionPool> pool;
+    std::shared_ptr<eventstore::EventStore> store;
     std::unique_ptr<ControlService> service;
     std::unique_ptr<rpc::Server> server;
     // Keeps the dynamic groups' members right (one replica at a time, by advisory lock).
@@ -167,6 +169,11 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
             "no database: set --database-url or CONTROL_DATABASE_URL, e.g. "
             "postgresql://user:password@localhost:5432/powermanage");
     }
+    if (o.event_store && !o.pool) {
+        throw std::invalid_argument(
+            "a shared event store needs the pool it was built on: set ControlHostOptions::pool "
+            "too");
+    }
     if (o.admin_email.empty() != o.admin_password.empty()) {
         throw std::invalid_argument(
             "the bootstrap admin needs both --admin-email and --admin-password (or neither)");
@@ -188,8 +195,9 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     s.policy.emplace(o.policy_file.empty() ? auth::Policy::default_policy()
                                            : auth::Policy::from_file(o.policy_file, methods));
     s.hasher.emplace(o.password_params);
-    s.pool = std::make_unique<db::ConnectionPool>(o.database_url, o.database_connections);
-    s.store = std::make_unique<eventstore::EventStore>(*s.pool);
+    s.pool = o.pool ? o.pool
+                    : std::make_shared<db::ConnectionPool>(o.database_url, o.database_connections);
+    s.store = o.event_store ? o.event_store : std::make_shared<eventstore::EventStore>(*s.pool);
     s.service = std::make_unique<ControlService>(*s.pool, *s.store, *s.authority, *s.jwt, *s.hasher,
                                                  *s.policy, o.control);
     if (!o.admin_email.empty()) {
@@ -209,12 +217,17 @@ ControlHost::ControlHost(ControlHostOptions options, Logger& logger)
     server_options.cors.allowed_origins = o.cors_origins;
     server_options.io_threads = o.io_threads;
     server_options.limits.shutdown_grace = o.shutdown_grace;
-    s.server = std::make_unique<rpc::Server>(std::move(server_options));
+    s.server = o.io_context ? std::make_unique<rpc::Server>(std::move(server_options), o.io_context)
+                            : std::make_unique<rpc::Server>(std::move(server_options));
     s.membership = std::make_unique<GroupMembership>(*s.pool, *s.store, o.database_url, logger);
     s.server->add_observer(rpc::request_logging(logger));
     s.service->install(*s.server, o.rate_limits
                                       ? *o.rate_limits
                                       : ControlService::default_rate_limits(o.trusted_proxies));
+    if (!o.console_directory.empty()) {
+        const auto files = add_console_routes(*s.server, o.console_directory);
+        logger.info("serving the console", {{"directory", o.console_directory}, {"files", files}});
+    }
     s.server->add_plain_route("/health", [] {
         return rpc::PlainResponse{200, "text/plain", "ok"};
     });
@@ -264,6 +277,10 @@ void ControlHost::stop() {
 
 const ca::CertificateAuthority& ControlHost::authority() const {
     return *state_->authority;
+}
+
+rpc::Server& ControlHost::server() {
+    return *state_->server;
 }
 
 }  // namespace pm::control

@@ -53,29 +53,33 @@ ControlService::Impl::Impl(db::ConnectionPool& pool, eventstore::EventStore& sto
       login_throttle_(options_.max_failed_logins, options_.failed_login_window) {}
 
 void ControlService::Impl::install(rpc::Server& server, const rpc::RateLimitOptions& rate_limits) {
-    server.add_interceptor(rpc::rate_limit(rate_limits));
+    // Scoped to this service: an integrator's own services on the same server keep their own
+    // authentication, and are not limited by our buckets.
+    constexpr std::string_view kService = "pm.v1.ControlService";
+    server.add_service_interceptor(kService, rpc::rate_limit(rate_limits));
     rpc::AuthenticationOptions authn;
     authn.verifier = [this](std::string_view token) {
         return verify_access_token(std::string(token));
     };
-    server.add_interceptor(rpc::authentication(std::move(authn)));
+    server.add_service_interceptor(kService, rpc::authentication(std::move(authn)));
     // The role check up front, so that RPCs without a handler still refuse callers the policy
     // refuses; conditions need the request and are checked by the handlers' adapter.
     auto publics = rpc::default_public_methods();
-    server.add_interceptor(rpc::policy([this, publics](const rpc::CallContext& ctx) {
-        if (ctx.method == nullptr) {
-            return rpc::Status{rpc::Code::permission_denied, "permission denied"};
-        }
-        const std::string& full = ctx.method->full_name();
-        if (publics.contains(full) || full.rfind(kServicePrefix, 0) != 0) {
+    server.add_service_interceptor(
+        kService, rpc::policy([this, publics](const rpc::CallContext& ctx) {
+            if (ctx.method == nullptr) {
+                return rpc::Status{rpc::Code::permission_denied, "permission denied"};
+            }
+            const std::string& full = ctx.method->full_name();
+            if (publics.contains(full) || full.rfind(kServicePrefix, 0) != 0) {
+                return rpc::Status::success();
+            }
+            auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
+            if (role == ctx.attributes.end() || !policy_.lookup(ctx.method->name(), role->second)) {
+                return rpc::Status{rpc::Code::permission_denied, "permission denied"};
+            }
             return rpc::Status::success();
-        }
-        auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
-        if (role == ctx.attributes.end() || !policy_.lookup(ctx.method->name(), role->second)) {
-            return rpc::Status{rpc::Code::permission_denied, "permission denied"};
-        }
-        return rpc::Status::success();
-    }));
+        }));
 
     const auto handled = install_handlers(server, *this);
 

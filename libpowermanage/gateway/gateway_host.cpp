@@ -21,13 +21,15 @@ struct GatewayHost::State {
 
     GatewayHostOptions options;
     Logger& logger;
-    std::unique_ptr<db::ConnectionPool> pool;
-    std::unique_ptr<eventstore::EventStore> store;
+    // The integrator's when shared (GatewayHostOptions::pool, event_store), else our own.
+    std::shared_ptr<db::ConnectionPool> pool;
+    std::shared_ptr<eventstore::EventStore> store;
     ConnectionManager connections;
     std::unique_ptr<AgentService> service;
     std::unique_ptr<rpc::Server> server;
     std::unique_ptr<rpc::Server> health;
-    // The LISTEN connection's own small context: it never competes with agents' I/O.
+    // The LISTEN connection's own small context, so that it never competes with agents' I/O;
+    // unused on a shared io_context (the integrator sized that one).
     boost::asio::io_context listen_io;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guard;
     std::thread listen_thread;
@@ -70,6 +72,11 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
             "from the fleet CA: `pm-admin issue-server-certificate`), or --insecure-h2c for "
             "development");
     }
+    if (o.event_store && !o.pool) {
+        throw std::invalid_argument(
+            "a shared event store needs the pool it was built on: set GatewayHostOptions::pool "
+            "too");
+    }
     if (o.insecure_h2c && have_tls) {
         throw std::invalid_argument("--insecure-h2c and the TLS files exclude each other");
     }
@@ -77,8 +84,9 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
         db::Connection conn(o.database_url);
         db::require_current_schema(conn);  // the gateway never migrates; pm-control does
     }
-    s.pool = std::make_unique<db::ConnectionPool>(o.database_url, o.database_connections);
-    s.store = std::make_unique<eventstore::EventStore>(*s.pool);
+    s.pool = o.pool ? o.pool
+                    : std::make_shared<db::ConnectionPool>(o.database_url, o.database_connections);
+    s.store = o.event_store ? o.event_store : std::make_shared<eventstore::EventStore>(*s.pool);
     AgentServiceOptions agents = o.agents;
     agents.trust_hello_device_id = o.insecure_h2c;
     if (agents.server_version == "libpowermanage") {
@@ -103,7 +111,11 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
         tls.identity_mapper = [](const rpc::PeerCertificate& cert) { return cert.subject_cn; };
         server_options.tls = std::move(tls);
     }
-    s.server = std::make_unique<rpc::Server>(std::move(server_options));
+    const auto make_server = [&o](rpc::ServerOptions server) {
+        return o.io_context ? std::make_unique<rpc::Server>(std::move(server), o.io_context)
+                            : std::make_unique<rpc::Server>(std::move(server));
+    };
+    s.server = make_server(std::move(server_options));
     s.service->install(*s.server);
     s.server->add_plain_route("/health",
                               [state = state_.get()] { return state->health_response(); });
@@ -112,7 +124,7 @@ GatewayHost::GatewayHost(GatewayHostOptions options, Logger& logger)
         rpc::ServerOptions health_options;
         health_options.listen_address = o.health_address;
         health_options.io_threads = 1;
-        s.health = std::make_unique<rpc::Server>(std::move(health_options));
+        s.health = make_server(std::move(health_options));
         s.health->add_plain_route("/health",
                                   [state = state_.get()] { return state->health_response(); });
         s.health->add_plain_route("/ready",
@@ -130,9 +142,13 @@ void GatewayHost::start() {
     if (s.health) {
         s.health->start();
     }
-    s.guard.emplace(s.listen_io.get_executor());
-    s.listen_thread = std::thread([&s] { s.listen_io.run(); });
-    s.service->start(s.listen_io.get_executor(), s.options.database_url);
+    if (s.options.io_context) {
+        s.service->start(s.options.io_context->get_executor(), s.options.database_url);
+    } else {
+        s.guard.emplace(s.listen_io.get_executor());
+        s.listen_thread = std::thread([&s] { s.listen_io.run(); });
+        s.service->start(s.listen_io.get_executor(), s.options.database_url);
+    }
     {
         std::lock_guard lock(s.mutex);
         s.started = true;

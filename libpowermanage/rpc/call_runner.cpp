@@ -63,6 +63,14 @@ Task<Status> interceptors_then_handler(const Router& router, CallContext& ctx,
             co_return status;
         }
     }
+    if (const auto* scoped = router.service_interceptors(ctx.method)) {
+        for (const auto& interceptor : *scoped) {
+            auto status = co_await guarded(ctx, [&]() { return interceptor(ctx); });
+            if (!status.ok()) {
+                co_return status;
+            }
+        }
+    }
     co_return co_await guarded(ctx, std::move(handler));
 }
 

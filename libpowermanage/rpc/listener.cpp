@@ -90,12 +90,15 @@ struct Listener::State : std::enable_shared_from_this<State> {
         std::shared_ptr<asio::cancellation_signal> cancel;
     };
 
-    State(asio::io_context& context, const ServerOptions& server_options, const Router& routes)
-        : io(context),
+    State(asio::io_context& context, const ServerOptions& server_options, const Router& routes,
+          std::shared_ptr<const void> owner)
+        : keep_alive(std::move(owner)),
+          io(context),
           options(server_options),
           router(routes),
           acceptor(asio::make_strand(context)) {}
 
+    std::shared_ptr<const void> keep_alive;  // owns options and router
     asio::io_context& io;
     const ServerOptions& options;
     const Router& router;
@@ -239,8 +242,9 @@ Task<void> Listener::State::serve_cleartext(tcp::socket socket, ConnectionInfo i
     }
 }
 
-Listener::Listener(asio::io_context& io, const ServerOptions& options, const Router& router)
-    : state_(std::make_shared<State>(io, options, router)) {
+Listener::Listener(asio::io_context& io, const ServerOptions& options, const Router& router,
+                   std::shared_ptr<const void> keep_alive)
+    : state_(std::make_shared<State>(io, options, router, std::move(keep_alive))) {
     if (options.tls) {
         state_->tls.emplace(make_server_context(*options.tls));
     }

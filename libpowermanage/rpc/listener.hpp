@@ -23,9 +23,10 @@ class Router;
 class Listener {
 public:
     /// Prepares TLS (std::runtime_error naming an unusable file) and binds `options`'
-    /// listen_address on `io` (std::system_error). `options` and `router` must outlive `io`'s
-    /// handlers.
-    Listener(boost::asio::io_context& io, const ServerOptions& options, const Router& router);
+    /// listen_address on `io` (std::system_error). `keep_alive` owns `options` and `router`:
+    /// the accept loop and every connection hold it until they end.
+    Listener(boost::asio::io_context& io, const ServerOptions& options, const Router& router,
+             std::shared_ptr<const void> keep_alive);
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;

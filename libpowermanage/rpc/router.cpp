@@ -51,6 +51,27 @@ void Router::add_stream(std::string_view full_method, StreamHandler handler) {
     add_route(full_method, true).stream = std::move(handler);
 }
 
+void Router::add_service_interceptor(std::string_view service, Interceptor interceptor) {
+    if (contract::pool().FindServiceByName(std::string(service)) == nullptr) {
+        throw std::invalid_argument("no service " + std::string(service) +
+                                    " in the generated descriptor pool: give its full name, "
+                                    "e.g. pm.v1.ControlService, and link its .pb.cc");
+    }
+    if (!interceptor) {
+        throw std::invalid_argument("empty interceptor for " + std::string(service));
+    }
+    service_interceptors_[std::string(service)].push_back(std::move(interceptor));
+}
+
+const std::vector<Interceptor>* Router::service_interceptors(
+    const gp::MethodDescriptor* method) const {
+    if (method == nullptr || service_interceptors_.empty()) {
+        return nullptr;
+    }
+    const auto it = service_interceptors_.find(method->service()->full_name());
+    return it == service_interceptors_.end() ? nullptr : &it->second;
+}
+
 void Router::add_plain_route(std::string path, std::function<PlainResponse()> handler) {
     if (path.empty() || path.front() != '/' || !handler) {
         throw std::invalid_argument("a plain route needs a path starting with '/' and a handler");

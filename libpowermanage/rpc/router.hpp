@@ -1,8 +1,9 @@
 #pragma once
 
-// The server's table of what to serve and how: RPC handlers keyed by method, interceptors,
-// observers, plain HTTP routes, and the HTTP policy (CORS, security headers, limits). Filled
-// before start(), read-only afterwards, so every I/O thread reads it without locks.
+// The server's table of what to serve and how: RPC handlers keyed by method, interceptors
+// (server-wide, and per service), observers, plain HTTP routes, and the HTTP policy (CORS, security
+// headers, limits). Filled before start(), read-only afterwards, so every I/O thread reads it
+// without locks.
 
 #include <functional>
 #include <map>
@@ -42,6 +43,9 @@ public:
     void add_interceptor(Interceptor interceptor) {
         interceptors_.push_back(std::move(interceptor));
     }
+    /// Runs before the handlers of `service`'s methods only, after the server-wide ones; throws
+    /// std::invalid_argument if the generated pool has no such service.
+    void add_service_interceptor(std::string_view service, Interceptor interceptor);
     /// Told about every finished call.
     void add_observer(CallObserver observer) { observers_.push_back(std::move(observer)); }
     /// Serves GET `path`.
@@ -55,9 +59,12 @@ public:
     const std::function<PlainResponse()>* find_plain(std::string_view path) const;
 
     const std::vector<Interceptor>& interceptors() const { return interceptors_; }  ///< in order
-    const std::vector<CallObserver>& observers() const { return observers_; }       ///< all
-    const Limits& limits() const { return limits_; }             ///< the server's
-    const CorsOptions& cors() const { return cors_; }            ///< the server's
+    /// The interceptors scoped to `method`'s service, in order; nullptr if none.
+    const std::vector<Interceptor>* service_interceptors(
+        const google::protobuf::MethodDescriptor* method) const;
+    const std::vector<CallObserver>& observers() const { return observers_; }  ///< all
+    const Limits& limits() const { return limits_; }                           ///< the server's
+    const CorsOptions& cors() const { return cors_; }                          ///< the server's
     bool security_headers() const { return security_headers_; }  ///< add them to responses
     /// Whether JSON requests may carry fields the schema does not know.
     bool json_ignore_unknown_fields() const { return json_ignore_unknown_fields_; }
@@ -70,6 +77,7 @@ private:
     std::map<std::string, Route, std::less<>> routes_;
     std::map<std::string, std::function<PlainResponse()>, std::less<>> plain_;
     std::vector<Interceptor> interceptors_;
+    std::map<std::string, std::vector<Interceptor>, std::less<>> service_interceptors_;
     std::vector<CallObserver> observers_;
     Limits limits_;
     CorsOptions cors_;

@@ -19,16 +19,35 @@ namespace pm::rpc {
 
 namespace asio = boost::asio;
 
-struct Server::Impl {
-    explicit Impl(ServerOptions server_options)
-        : options(std::move(server_options)), router(options) {}
+namespace {
 
-    // Destroyed bottom-up: the listener before the io_context (its acceptor and strands need
-    // the io_context's services), the io_context (and the coroutine frames it may still hold)
-    // before the router and the options those frames refer to.
+// What the connections read while they run: with a shared io_context, a connection the
+// grace period could not end may outlive the Server, so they keep these alive themselves.
+struct Tables {
+    explicit Tables(ServerOptions server_options)
+        : options(std::move(server_options)), router(options) {}
     ServerOptions options;
     detail::Router router;
-    std::unique_ptr<asio::io_context> io;
+};
+
+}  // namespace
+
+struct Server::Impl {
+    Impl(ServerOptions server_options, std::shared_ptr<asio::io_context> shared)
+        : tables(std::make_shared<Tables>(std::move(server_options))),
+          options(tables->options),
+          router(tables->router),
+          io(std::move(shared)),
+          external(io != nullptr) {}
+
+    // Destroyed bottom-up: the listener before the io_context (its acceptor and strands need
+    // the io_context's services), our own io_context (and the coroutine frames it may still
+    // hold) before the tables those frames refer to.
+    std::shared_ptr<Tables> tables;
+    ServerOptions& options;
+    detail::Router& router;
+    std::shared_ptr<asio::io_context> io;
+    const bool external;  // io is the caller's: no threads, no work guard, never stopped here
     std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
     std::unique_ptr<detail::Listener> listener;
     std::vector<std::thread> threads;
@@ -37,7 +56,17 @@ struct Server::Impl {
     bool stopped = false;
 };
 
-Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Server::Server(ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+
+Server::Server(ServerOptions options, std::shared_ptr<asio::io_context> io) {
+    if (!io) {
+        throw std::invalid_argument(
+            "rpc::Server: the shared io_context is null; pass one, or use Server(options) for a "
+            "server with its own threads");
+    }
+    impl_ = std::make_unique<Impl>(std::move(options), std::move(io));
+}
 
 Server::~Server() {
     stop();
@@ -58,6 +87,10 @@ void Server::add_interceptor(Interceptor interceptor) {
     impl_->router.add_interceptor(std::move(interceptor));
 }
 
+void Server::add_service_interceptor(std::string_view service, Interceptor interceptor) {
+    impl_->router.add_service_interceptor(service, std::move(interceptor));
+}
+
 void Server::add_observer(CallObserver observer) {
     impl_->router.add_observer(std::move(observer));
 }
@@ -74,11 +107,19 @@ void Server::start() {
     auto& impl = *impl_;
     const auto& tls = impl.options.tls;
     impl.router.set_identity_required(tls && static_cast<bool>(tls->identity_mapper));
+    if (impl.external) {
+        impl.listener =
+            std::make_unique<detail::Listener>(*impl.io, impl.options, impl.router, impl.tables);
+        impl.listener->start();
+        impl.started = true;
+        return;
+    }
     const auto threads = impl.options.io_threads != 0
                              ? impl.options.io_threads
                              : std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    impl.io = std::make_unique<asio::io_context>(static_cast<int>(threads));
-    impl.listener = std::make_unique<detail::Listener>(*impl.io, impl.options, impl.router);
+    impl.io = std::make_shared<asio::io_context>(static_cast<int>(threads));
+    impl.listener =
+        std::make_unique<detail::Listener>(*impl.io, impl.options, impl.router, impl.tables);
     impl.work.emplace(impl.io->get_executor());
     impl.listener->start();
     for (std::size_t i = 0; i < threads; ++i) {
@@ -99,6 +140,9 @@ void Server::stop() {
     }
     impl.stopped = true;
     impl.listener->shutdown(impl.options.limits.shutdown_grace);
+    if (impl.external) {
+        return;  // the io_context and its threads are the caller's
+    }
     impl.work.reset();
     impl.io->stop();
     for (auto& thread : impl.threads) {

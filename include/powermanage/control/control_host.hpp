@@ -4,6 +4,23 @@
 /// store, the CA (loaded, or created in development mode), the JWT codec, the policy, the
 /// bootstrap admin, and an rpc::Server with the ControlService, /health and /ready. A daemon's
 /// main only fills ControlHostOptions from its flags; tests and all-in-one hosts use it too.
+///
+/// Sharing. By default the host makes its own I/O threads, pool and event store. An integrator
+/// running several hosts in one process (examples/all-in-one) passes its own instead
+/// (ControlHostOptions::io_context, pool, event_store); what it passes it owns and stops:
+///  - io_context: the server serves on it and starts no I/O threads; the integrator runs it
+///    (io_context::run on threads of its own) from before start() until after stop() returns,
+///    because stop() waits for the connections to drain on those threads. stop() never stops
+///    the io_context. The host's own worker threads (the blocking work of requests, the
+///    readiness check, dynamic group upkeep) are still the host's, started and joined by it.
+///  - pool, event_store: used, never closed; the host keeps a reference while it exists, so
+///    they are released when both the host and the integrator let go.
+/// Order at shutdown: host.stop() (and other hosts' stop()), then stop the io_context and join
+/// its threads, then destroy the hosts and whatever else uses the pool.
+///
+/// The integrator's own services and routes go on the same server through server() before
+/// start(); the ControlService's authentication is scoped to pm.v1.ControlService, so they
+/// keep their own rules.
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -15,6 +32,9 @@
 #include <powermanage/common/log.hpp>
 #include <powermanage/control/control_service.hpp>
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 namespace pm::ca {
 class CertificateAuthority;
 }  // namespace pm::ca
@@ -48,6 +68,19 @@ struct ControlHostOptions {
     std::size_t io_threads = 0;                       ///< 0: one per core
     std::chrono::milliseconds shutdown_grace{10000};  ///< in-flight requests get this long
     ControlOptions control;                           ///< the service's own settings
+    /// The web console's built files (issue #12), served at their paths and index.html at
+    /// "/", read once at construction; empty: no console routes ("/" is 404).
+    std::string console_directory;
+
+    /// Serve on this io_context, run by the caller (see "Sharing" above); null: the host's own
+    /// `io_threads` threads.
+    std::shared_ptr<boost::asio::io_context> io_context;
+    /// Use this pool (made for database_url, which still opens the migration and LISTEN
+    /// connections); null: a pool of `database_connections` of the host's own.
+    std::shared_ptr<db::ConnectionPool> pool;
+    /// Use this event store; it must be built on `pool`, which is then required. Null: one of
+    /// the host's own on the pool.
+    std::shared_ptr<eventstore::EventStore> event_store;
 };
 
 /// The running control plane. Construction does all the checks and fails with a message that
@@ -70,6 +103,9 @@ public:
 
     /// The CA in use (for hosts that also run a gateway, and for tests).
     const ca::CertificateAuthority& authority() const;
+    /// The API server, for the integrator's own services (add_unary, add_stream, each with
+    /// its own add_service_interceptor) and plain routes. Add them before start().
+    rpc::Server& server();
 
 private:
     struct State;

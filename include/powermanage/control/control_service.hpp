@@ -69,7 +69,8 @@ public:
     ControlService(const ControlService&) = delete;
     ControlService& operator=(const ControlService&) = delete;
 
-    /// Adds the interceptors (rate limits, authentication, the policy's role check) and the
+    /// Adds the interceptors (rate limits, authentication, the policy's role check), scoped to
+    /// pm.v1.ControlService so that other services on `server` keep their own rules, and the
     /// handlers of every implemented RPC to `server`. Call before server.start().
     void install(rpc::Server& server, const rpc::RateLimitOptions& rate_limits);
 

@@ -4,6 +4,15 @@
 /// connection manager, the AgentService with its LISTEN connection, an rpc::Server for the
 /// agents (HTTP/2 over TLS 1.3 with required client certificates), and a small cleartext server
 /// for /health, /ready and /metrics (agents' TLS needs a client certificate, probes do not).
+///
+/// Sharing. By default the host makes its own I/O threads (and a small context of its own for
+/// the LISTEN connection that wakes the dispatcher), pool and event store. An integrator passes
+/// its own instead (GatewayHostOptions::io_context, pool, event_store), with the same rules as
+/// ControlHost's (control_host.hpp): the integrator runs the io_context from before start()
+/// until after stop() returns; both servers and the LISTEN connection then live on it; stop()
+/// never stops it nor closes the pool; the host's own worker threads (the agents' blocking
+/// work, the presence writer and sweeps) are still started and joined by the host. Shutdown:
+/// host.stop(), then stop the io_context and join its threads, then destroy the host.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +21,10 @@
 
 #include <powermanage/common/log.hpp>
 #include <powermanage/gateway/agent_service.hpp>
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 
 namespace pm::gateway {
 
@@ -34,6 +47,16 @@ struct GatewayHostOptions {
     std::size_t max_connections = 20000;              ///< open agent connections
     std::chrono::milliseconds shutdown_grace{30000};  ///< streams get this long on stop()
     AgentServiceOptions agents;                       ///< how agents are served
+
+    /// Serve (and LISTEN) on this io_context, run by the caller (see "Sharing" above); null:
+    /// the host's own `io_threads` threads.
+    std::shared_ptr<boost::asio::io_context> io_context;
+    /// Use this pool (made for database_url, which still opens the LISTEN connection); null: a
+    /// pool of `database_connections` of the host's own.
+    std::shared_ptr<db::ConnectionPool> pool;
+    /// Use this event store; it must be built on `pool`, which is then required. Null: one of
+    /// the host's own on the pool.
+    std::shared_ptr<eventstore::EventStore> event_store;
 };
 
 /// The running gateway. Construction checks everything and says what to fix; start() binds.

@@ -6,12 +6,17 @@
 /// rate limits keyed by client address, request logging, Prometheus metrics, and the plain
 /// `/health`, `/ready` and `/metrics` routes.
 ///
-/// Interceptors run in the order they are added (Server::add_interceptor). The order the
-/// reference server uses, and the one these are meant for, is
+/// Interceptors run in the order they are added, server-wide ones (Server::add_interceptor)
+/// before those scoped to the called method's service (Server::add_service_interceptor). The
+/// order the reference server uses, and the one these are meant for, is
 ///
-///     server.add_interceptor(rpc::rate_limit(...));       // before auth: it guards Login too
-///     server.add_interceptor(rpc::authentication(...));
-///     server.add_interceptor(rpc::policy(...));
+///     server.add_service_interceptor(svc, rpc::rate_limit(...));  // before auth: guards Login
+///     server.add_service_interceptor(svc, rpc::authentication(...));
+///     server.add_service_interceptor(svc, rpc::policy(...));
+///
+/// with svc = "pm.v1.ControlService", so that other services on the same server are not gated
+/// by its authentication. A rate_limit() keyed by client address may also be server-wide, to
+/// bound every caller across all services.
 ///
 /// Each interceptor and observer here is safe to call from every I/O thread at once.
 

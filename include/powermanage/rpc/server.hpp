@@ -5,6 +5,12 @@
 /// and gRPC-Web, in binary protobuf or JSON, over HTTP/1.1 (Boost.Beast) and HTTP/2 (nghttp2),
 /// cleartext or TLS with optional or required client certificates. All on Asio, one coroutine
 /// per connection, no thread per connection.
+///
+/// A server runs on its own I/O threads, or on an io_context the caller shares with other
+/// servers and runs itself (Server(ServerOptions, std::shared_ptr<io_context>)). Interceptors
+/// are either server-wide (add_interceptor: every call, e.g. per-address rate limits) or scoped
+/// to one service (add_service_interceptor: its methods only, e.g. the authentication a
+/// service needs), so that several services with their own rules share one server.
 
 #include <chrono>
 #include <cstddef>
@@ -16,6 +22,10 @@
 #include <vector>
 
 #include <powermanage/rpc/service.hpp>
+
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
 
 namespace pm::rpc {
 
@@ -67,7 +77,8 @@ struct ServerOptions {
     /// v1.18's JSON codec allows so that clients and servers can evolve apart. False answers
     /// them with invalid_argument.
     bool json_ignore_unknown_fields = true;
-    std::size_t io_threads = 0;  ///< 0 = one per core
+    /// 0 = one per core. Unused by a server on a shared io_context (its owner runs the threads).
+    std::size_t io_threads = 0;
 };
 
 /// An HTTP answer for the plain routes (/health, /ready).
@@ -80,7 +91,14 @@ struct PlainResponse {
 /// The server. Register handlers, then start(); stop() finishes in-flight calls.
 class Server {
 public:
+    /// A server with its own io_context and `options.io_threads` threads, started by start()
+    /// and joined by stop().
     explicit Server(ServerOptions options);
+    /// A server on `io`, which the caller runs (io.run() on threads of its own) from before
+    /// start() until after stop() returns: stop() waits for this server's connections to
+    /// finish, and that needs the threads. The server never stops `io` and starts no threads;
+    /// it keeps `io` alive while it exists. Several servers may share one io_context.
+    Server(ServerOptions options, std::shared_ptr<boost::asio::io_context> io);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -95,20 +113,28 @@ public:
     void add_unary(std::string_view full_method,
                    std::function<Task<Result<Response>>(CallContext&, const Request&)> handler);
 
-    /// Runs before every handler, in the order added.
+    /// Runs before every handler of every service on this server, in the order added: for
+    /// what concerns all callers alike (e.g. rate_limit() per client address). Server-wide
+    /// interceptors run before the service-scoped ones.
     void add_interceptor(Interceptor interceptor);
+    /// Runs before the handlers of `service`'s methods only ("pm.v1.ControlService": the full
+    /// service name), in the order added, after the server-wide ones: a service's own
+    /// authentication and policy, which must not gate other services on the same server.
+    /// Throws std::invalid_argument if no such service is in the generated pool.
+    void add_service_interceptor(std::string_view service, Interceptor interceptor);
     /// Told about every finished call.
     void add_observer(CallObserver observer);
     /// Serves GET `path` (e.g. "/health") with what `handler` returns.
     void add_plain_route(std::string path, std::function<PlainResponse()> handler);
 
-    /// Binds and starts serving on the I/O threads. Throws std::system_error if the address
-    /// cannot be bound, std::runtime_error for unusable TLS files (naming the file).
+    /// Binds and starts serving on the I/O threads (its own, or the shared io_context's).
+    /// Throws std::system_error if the address cannot be bound, std::runtime_error for
+    /// unusable TLS files (naming the file).
     void start();
     /// The bound port (after start()).
     std::uint16_t port() const;
     /// Stops accepting, lets in-flight calls finish within the grace period, closes the rest,
-    /// and joins the I/O threads. Safe to call twice.
+    /// and joins its own I/O threads; a shared io_context keeps running. Safe to call twice.
     void stop();
 
     /// Connections open now.
