@@ -37,7 +37,7 @@ struct TlsOptions {
     std::string certificate_file;  ///< server certificate chain (PEM)
     std::string private_key_file;  ///< its key (PEM)
     std::string client_ca_file;    ///< CA bundle client certificates must chain to (PEM)
-    ClientAuth client_auth = ClientAuth::none;
+    ClientAuth client_auth = ClientAuth::none;  ///< whether a client certificate is asked for
     /// Lowest protocol version accepted: 0x0303 (TLS 1.2) or 0x0304 (TLS 1.3).
     int min_version = 0x0304;
     /// Maps a verified client certificate to an identity (e.g. its CN as a device id); an
@@ -70,8 +70,8 @@ struct CorsOptions {
 struct ServerOptions {
     std::string listen_address = "127.0.0.1:0";  ///< host:port; port 0 picks a free one
     std::optional<TlsOptions> tls;               ///< cleartext (HTTP/1.1 and h2c) when unset
-    Limits limits;
-    CorsOptions cors;
+    Limits limits;                               ///< sizes and timeouts every connection is held to
+    CorsOptions cors;                            ///< browsers' cross-origin requests
     bool security_headers = true;  ///< X-Frame-Options, nosniff, ... on every response
     /// JSON requests may carry fields the schema does not know (they are dropped), as connect-go
     /// v1.18's JSON codec allows so that clients and servers can evolve apart. False answers
@@ -83,9 +83,9 @@ struct ServerOptions {
 
 /// An HTTP answer for the plain routes (/health, /ready).
 struct PlainResponse {
-    int status = 200;
-    std::string content_type = "text/plain";
-    std::string body;
+    int status = 200;                         ///< the HTTP status
+    std::string content_type = "text/plain";  ///< its Content-Type
+    std::string body;                         ///< its body
 };
 
 /// The server. Register handlers, then start(); stop() finishes in-flight calls.
