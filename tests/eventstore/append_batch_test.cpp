@@ -226,13 +226,15 @@ TEST_F(AppendBatch, RefusesToRunAfterTheTransactionWrote) {
     conn->exec("ROLLBACK");
 }
 
-// Writers own streams by hash: with four of them, appends to many streams still land on each
-// stream in order, every caller gets its own result, and one stream's callers share batches.
+// Streams belong to lanes by hash: with four writers running whenever their lanes have work,
+// appends to many streams still land on each stream in order, every caller gets its own
+// result, and one stream's callers share batches.
 class AppendLanes : public pm::testing::EventStoreTest {
 protected:
     pm::eventstore::AppenderOptions appender_options() const override {
         pm::eventstore::AppenderOptions options;
         options.writers = 4;
+        options.parallel_batch_events = 1;
         return options;
     }
 };
@@ -312,6 +314,86 @@ TEST_F(AppendLinger, SlowlyReturningCallersShareTransactions) {
     // to kCallers * kRounds transactions); with it, rounds stay together.
     EXPECT_LE(stats.transactions, static_cast<std::uint64_t>(kRounds * 3))
         << "callers did not share transactions";
+}
+
+// Two writers with a threshold of 20 events: one transaction stuck on a stream lock held from
+// outside, then appends to many other streams. How many of those commit while it is stuck
+// says whether the second writer started beside it.
+class AppendParallel : public pm::testing::EventStoreTest {
+protected:
+    // Appends 60 events to other streams while the one writer is stuck, waits `wait` and
+    // returns how many were committed by then; then lets the stuck one finish and checks that
+    // every append did.
+    std::size_t committed_while_stuck(std::chrono::milliseconds wait) {
+        pm::db::Connection holder(database_url());
+        holder.exec("SELECT pg_advisory_lock(hashtextextended('test/stuck', 0))");
+        auto stuck = store().append_async({"test", "stuck"}, ExpectedVersion::any(),
+                                          {event("Stuck")}, Actor::system());
+        // The writer is in its transaction once pm_append_batch waits for the lock.
+        pm::db::Connection observer(database_url());
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (observer
+                   .exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                         "NOT granted")
+                   .int64(0, 0) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ADD_FAILURE() << "the append never waited for the stream lock";
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        std::vector<std::future<pm::eventstore::AppendResult>> others;
+        for (int i = 0; i < 60; ++i) {
+            others.push_back(store().append_async({"test", fmt::format("other-{}", i)},
+                                                  ExpectedVersion::any(), {event("Other", i)},
+                                                  Actor::system()));
+        }
+        std::this_thread::sleep_for(wait);
+        std::size_t done = 0;
+        for (auto& f : others) {
+            done += f.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? 1 : 0;
+        }
+        EXPECT_NE(stuck.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+        holder.exec("SELECT pg_advisory_unlock(hashtextextended('test/stuck', 0))");
+        EXPECT_EQ(stuck.get().last_version, 1);
+        for (auto& f : others) {
+            EXPECT_EQ(f.get().last_version, 1);
+        }
+        return done;
+    }
+};
+
+class AppendParallelLarge : public AppendParallel {
+protected:
+    pm::eventstore::AppenderOptions appender_options() const override {
+        pm::eventstore::AppenderOptions options;
+        options.writers = 2;
+        options.parallel_batch_events = 20;
+        return options;
+    }
+};
+
+TEST_F(AppendParallelLarge, ALargeBacklogGetsASecondTransaction) {
+    // About half of the 60 land on the idle lane: 20 or more, so the second writer takes them
+    // and commits while the first is stuck (a fraction under 20 may wait for the first).
+    EXPECT_GT(committed_while_stuck(std::chrono::seconds(5)), 0u)
+        << "nothing committed beside the stuck transaction";
+}
+
+class AppendParallelSmall : public AppendParallel {
+protected:
+    pm::eventstore::AppenderOptions appender_options() const override {
+        pm::eventstore::AppenderOptions options;
+        options.writers = 2;
+        options.parallel_batch_events = 1000;
+        return options;
+    }
+};
+
+TEST_F(AppendParallelSmall, ASmallBacklogWaitsForTheTransactionInFlight) {
+    // 60 events are far below 1000: they wait to share the next transaction.
+    EXPECT_EQ(committed_while_stuck(std::chrono::milliseconds(500)), 0u)
+        << "a second transaction started for a small backlog";
 }
 
 }  // namespace
