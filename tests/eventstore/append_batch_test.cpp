@@ -208,6 +208,62 @@ TEST_F(AppendBatch, RandomBatchesMatchCallersOneAfterAnother) {
     EXPECT_GT(appended, 100) << "too few appends to prove anything";
 }
 
+// Random batches in which no stream has two callers of which one names a version (the shape
+// of a fleet's appends, which 0010 checks with one statement instead of a loop): the same rule
+// of one caller after another, and each caller's last position is its last event's.
+TEST_F(AppendBatch, RandomBatchesWithoutSharedCheckedStreamsMatchCallersOneAfterAnother) {
+    std::mt19937 rng(20261208);
+    std::map<std::string, std::int32_t> model;  // stream -> version
+    int conflicts = 0, appended = 0, shared = 0;
+    for (int round = 0; round < 40; ++round) {
+        std::vector<Caller> callers;
+        std::map<std::string, int> callers_of;
+        const int n = 2 + static_cast<int>(rng() % 40);
+        for (int i = 0; i < n; ++i) {
+            const std::string stream = fmt::format("m{}", rng() % 40);
+            ++callers_of[stream];
+            const std::int32_t now = model.count(stream) ? model[stream] : 0;
+            const std::int64_t choices[] = {-1, 0, now, now + 1, std::max(1, now - 1)};
+            callers.push_back({stream, choices[rng() % 5], 1 + static_cast<int>(rng() % 3)});
+        }
+        for (auto& c : callers) {
+            if (callers_of[c.stream] > 1) {
+                c.expected = -1;  // a shared stream: every caller appends at any version
+                ++shared;
+            }
+        }
+        const auto out = call(callers);
+        ASSERT_EQ(out.size(), callers.size());
+        for (std::size_t i = 0; i < callers.size(); ++i) {
+            const Caller& c = callers[i];
+            std::int32_t& v = model[c.stream];
+            const bool ok = c.expected < 0 || (c.expected == 0 && v == 0) ||
+                            (c.expected > 0 && v == c.expected);
+            if (ok) {
+                EXPECT_EQ(out[i].first, v + 1) << "round " << round << " caller " << i + 1;
+                v += c.count;
+                ++appended;
+                const auto events = store().read_stream({"test", c.stream}, v);
+                ASSERT_FALSE(events.empty());
+                ASSERT_EQ(events[0].version, v);
+                EXPECT_EQ(out[i].last_position, events[0].position.position)
+                    << "round " << round << " caller " << i + 1;
+            } else {
+                EXPECT_EQ(out[i].first, std::nullopt) << "round " << round << " caller " << i + 1;
+                EXPECT_EQ(out[i].last_position, std::nullopt);
+                ++conflicts;
+            }
+            EXPECT_EQ(out[i].actual, v) << "round " << round << " caller " << i + 1;
+        }
+    }
+    for (const auto& [stream, version] : model) {
+        EXPECT_EQ(stored_version(stream), version) << stream;
+    }
+    EXPECT_GT(conflicts, 20) << "too few conflicts to prove anything";
+    EXPECT_GT(appended, 200) << "too few appends to prove anything";
+    EXPECT_GT(shared, 50) << "too few shared streams to prove anything";
+}
+
 TEST_F(AppendBatch, RefusesToRunAfterTheTransactionWrote) {
     auto conn = pool().acquire();
     conn->exec("BEGIN");
