@@ -16,7 +16,6 @@ std::string_view migration_0006_configuration_deletes();
 std::string_view migration_0007_query_labels();
 std::string_view migration_0008_append_batch();
 std::string_view migration_0009_rebuild();
-std::string_view migration_0010_append_batch_sets();
 
 std::string_view projector_user();
 std::string_view projector_token();

@@ -141,7 +141,6 @@ std::span<const Migration> builtin_migrations() {
         Migration{7, "query_labels", detail::migration_0007_query_labels()},
         Migration{8, "append_batch", detail::migration_0008_append_batch()},
         Migration{9, "rebuild", detail::migration_0009_rebuild()},
-        Migration{10, "append_batch_sets", detail::migration_0010_append_batch_sets()},
     };
     return migrations;
 }

@@ -208,9 +208,9 @@ TEST_F(AppendBatch, RandomBatchesMatchCallersOneAfterAnother) {
     EXPECT_GT(appended, 100) << "too few appends to prove anything";
 }
 
-// Random batches in which no stream has two callers of which one names a version (the shape
-// of a fleet's appends, which 0010 checks with one statement instead of a loop): the same rule
-// of one caller after another, and each caller's last position is its last event's.
+// Random batches over many streams in which no stream has two callers of which one names a
+// version (the shape of a fleet's appends: results, dispatches, heartbeats): the same rule of
+// one caller after another, and each caller's last position is its last event's.
 TEST_F(AppendBatch, RandomBatchesWithoutSharedCheckedStreamsMatchCallersOneAfterAnother) {
     std::mt19937 rng(20261208);
     std::map<std::string, std::int32_t> model;  // stream -> version
