@@ -47,8 +47,10 @@ struct AppenderOptions {
     /// cores gave 3.5–4.2× the throughput of plain one-event transactions at 16 callers where
     /// two transactions at once gave 2.2×; a few callers appending large batches, whose
     /// projection is CPU-bound, get a backend each (1.7–2× at 4 callers of 100 events); see
-    /// docs/benchmarks.md. 1 runs every lane that has work at once.
-    std::size_t parallel_batch_events = 200;
+    /// docs/benchmarks.md. The default lies above what one-event callers queue while a
+    /// transaction runs (64 callers queue at most 64) and below a writer's half of 4 callers'
+    /// 100 events. 1 runs every lane that has work at once.
+    std::size_t parallel_batch_events = 100;
     /// Channel of the post-commit wake-up hint; its payload is the last position appended.
     std::string notify_channel = "pm_events";
 };
