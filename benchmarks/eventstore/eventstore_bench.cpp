@@ -4,8 +4,8 @@
 //
 // PM_BENCH_DATABASE_URL: a URL of a role that may create databases (scripts/bench sets it).
 // PM_BENCH_REBUILD_EVENTS: events for the rebuild benchmark (default 1,000,000).
-// PM_BENCH_WRITERS, PM_BENCH_LINGER_US: the appender's writers and linger (default: the
-// library's defaults).
+// PM_BENCH_WRITERS, PM_BENCH_LINGER_US, PM_BENCH_PARALLEL_EVENTS: the appender's writers,
+// linger and parallel_batch_events (default: the library's defaults).
 #include <atomic>
 #include <cstdlib>
 #include <memory>
@@ -217,7 +217,8 @@ BENCHMARK(BM_Limit_PlainOneEventTransactions)->UseRealTime()->Threads(1)->Thread
 
 // ---- the event store -------------------------------------------------------------------------
 
-// The appender's policy, from PM_BENCH_WRITERS and PM_BENCH_LINGER_US when set (to compare
+// The appender's policy, from PM_BENCH_WRITERS, PM_BENCH_LINGER_US and
+// PM_BENCH_PARALLEL_EVENTS when set (to compare
 // policies on the same machine), else the library's defaults.
 pm::eventstore::AppenderOptions bench_appender_options() {
     pm::eventstore::AppenderOptions options;
@@ -226,6 +227,9 @@ pm::eventstore::AppenderOptions bench_appender_options() {
     }
     if (const char* linger = std::getenv("PM_BENCH_LINGER_US")) {
         options.linger = std::chrono::microseconds(std::atoi(linger));
+    }
+    if (const char* parallel = std::getenv("PM_BENCH_PARALLEL_EVENTS")) {
+        options.parallel_batch_events = static_cast<std::size_t>(std::atoi(parallel));
     }
     return options;
 }

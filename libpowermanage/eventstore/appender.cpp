@@ -28,11 +28,16 @@ EventStore::Appender::Appender(std::string url, const Clock& clock, AppenderOpti
     if (options_.max_batch_events == 0) {
         options_.max_batch_events = 1;
     }
+    if (options_.parallel_batch_events == 0) {
+        options_.parallel_batch_events = 1;
+    }
     for (std::size_t i = 0; i < options_.writers; ++i) {
         lanes_.push_back(std::make_unique<Lane>());
+        writer_states_.push_back(std::make_unique<Writer>());
+        writer_states_.back()->index = i;
     }
-    for (auto& lane : lanes_) {
-        writers_.emplace_back([this, &lane = *lane] { writer_loop(lane); });
+    for (auto& w : writer_states_) {
+        writers_.emplace_back([this, &w = *w] { writer_loop(w); });
     }
 }
 
@@ -41,9 +46,7 @@ EventStore::Appender::~Appender() {
         std::lock_guard lock(mutex_);
         stopping_ = true;
     }
-    for (auto& lane : lanes_) {
-        lane->queued.notify_all();
-    }
+    work_.notify_all();
     for (auto& w : writers_) {
         w.join();
     }
@@ -56,14 +59,22 @@ std::future<AppendResult> EventStore::Appender::submit(StreamId stream, Expected
         Request{std::move(stream), expected, std::move(events), std::move(actor), {}});
     auto future = request->promise.get_future();
     Lane& lane = *lanes_[lanes_.size() == 1 ? 0 : lane_of(request->stream) % lanes_.size()];
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {
             throw std::logic_error("append after the event store began shutting down");
         }
+        lane.queued_events += request->events.size();
         lane.queue.push_back(std::move(request));
+        // Wake only a writer that could act: an idle one when nothing is in flight or the idle
+        // lanes justify a second transaction, or one lingering for its callers. Waking the
+        // idle writer on every append while another is in flight costs CPU for nothing.
+        wake = in_flight_ == 0 || lingering_ > 0 || may_start();
     }
-    lane.queued.notify_one();
+    if (wake) {
+        work_.notify_all();
+    }
     return future;
 }
 
@@ -72,50 +83,130 @@ AppenderStats EventStore::Appender::stats() const {
             isolated_retries_.load()};
 }
 
-EventStore::Appender::Batch EventStore::Appender::take_batch(Lane& lane) {
-    std::unique_lock lock(mutex_);
-    lane.queued.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
-    Batch batch;
+std::size_t EventStore::Appender::idle_events() const {
     std::size_t events = 0;
-    auto full = [&] {
-        return !lane.queue.empty() &&
-               events + lane.queue.front()->events.size() > options_.max_batch_events;
-    };
-    auto take = [&] {
-        while (!lane.queue.empty() && (batch.empty() || !full())) {
-            events += lane.queue.front()->events.size();
+    for (const auto& lane : lanes_) {
+        if (!lane->busy) {
+            events += lane->queued_events;
+        }
+    }
+    return events;
+}
+
+std::size_t EventStore::Appender::idle_callers() const {
+    std::size_t callers = 0;
+    for (const auto& lane : lanes_) {
+        if (!lane->busy) {
+            callers += lane->queue.size();
+        }
+    }
+    return callers;
+}
+
+bool EventStore::Appender::may_start() const {
+    const auto events = idle_events();
+    // Beside a transaction in flight, only a batch large enough to be CPU-bound: a small one
+    // would split the callers that the next transaction would otherwise carry together.
+    return events > 0 && (in_flight_ == 0 || events >= options_.parallel_batch_events);
+}
+
+void EventStore::Appender::take(Writer& writer, Batch& batch, std::size_t& events) {
+    auto take_from = [&](Lane& lane) {
+        while (!lane.queue.empty() &&
+               (batch.empty() ||
+                events + lane.queue.front()->events.size() <= options_.max_batch_events)) {
+            const auto n = lane.queue.front()->events.size();
+            events += n;
+            lane.queued_events -= n;
             batch.push_back(std::move(lane.queue.front()));
             lane.queue.pop_front();
         }
     };
-    take();
-    if (!batch.empty() && !stopping_ && events < options_.max_batch_events) {
-        if (options_.max_wait.count() > 0) {
-            // Linger briefly so callers arriving together share one commit.
-            lane.queued.wait_for(lock, options_.max_wait, [&] { return stopping_ || full(); });
-            take();
-        } else if (options_.linger.count() > 0 && lane.last_callers > 1 &&
-                   batch.size() < lane.last_callers) {
-            // The previous batch's callers are on their way back; wait for them rather than
-            // commit a fraction of them now and the rest just after.
-            lane.queued.wait_for(lock, options_.linger, [&] {
-                return stopping_ || full() || batch.size() + lane.queue.size() >= lane.last_callers;
-            });
-            take();
+    // Lanes from this writer's own first, so that two writers rarely reach for the same one,
+    // until the batch is large enough that the rest may go to another writer.
+    for (std::size_t k = 0; k < lanes_.size() && events < options_.max_batch_events &&
+                            events < options_.parallel_batch_events;
+         ++k) {
+        Lane& lane = *lanes_[(writer.index + k) % lanes_.size()];
+        if (lane.busy || lane.queue.empty()) {
+            continue;
+        }
+        lane.busy = true;
+        writer.held.push_back(&lane);
+        take_from(lane);
+    }
+}
+
+void EventStore::Appender::release(Writer& writer) {
+    {
+        std::lock_guard lock(mutex_);
+        for (Lane* lane : writer.held) {
+            lane->busy = false;
+        }
+        writer.held.clear();
+        if (writer.active) {
+            writer.active = false;
+            --in_flight_;
         }
     }
-    lane.last_callers = batch.size();
+    work_.notify_all();
+}
+
+EventStore::Appender::Batch EventStore::Appender::take_batch(Writer& writer) {
+    std::unique_lock lock(mutex_);
+    Batch batch;
+    std::size_t events = 0;
+    while (batch.empty()) {
+        work_.wait(lock, [&] { return stopping_ || may_start(); });
+        // Counted from here, so that while this writer lingers a second one starts only for a
+        // large batch.
+        if (!writer.active) {
+            writer.active = true;
+            ++in_flight_;
+        }
+        auto full = [&] { return idle_events() >= options_.max_batch_events; };
+        if (!stopping_ && !full()) {
+            if (options_.max_wait.count() > 0) {
+                // Linger briefly so callers arriving together share one commit.
+                ++lingering_;
+                work_.wait_for(lock, options_.max_wait, [&] { return stopping_ || full(); });
+                --lingering_;
+            } else if (options_.linger.count() > 0 && writer.last_callers > 1 &&
+                       idle_callers() < writer.last_callers) {
+                // The previous batch's callers are on their way back; wait for them rather
+                // than commit a fraction of them now and the rest just after.
+                ++lingering_;
+                work_.wait_for(lock, options_.linger, [&] {
+                    return stopping_ || full() || idle_callers() >= writer.last_callers;
+                });
+                --lingering_;
+            }
+        }
+        // Lanes are chosen after the linger: what queued meanwhile decides whether the work is
+        // large enough to share with another writer.
+        take(writer, batch, events);
+        if (batch.empty()) {
+            // Another writer took it all meanwhile, or stopping with nothing left for this one.
+            writer.active = false;
+            --in_flight_;
+            if (stopping_) {
+                break;
+            }
+        }
+    }
+    writer.last_callers = batch.size();
     return batch;
 }
 
-void EventStore::Appender::writer_loop(Lane& lane) {
+void EventStore::Appender::writer_loop(Writer& writer) {
     std::unique_ptr<db::Connection> conn;
     for (;;) {
-        auto batch = take_batch(lane);
+        auto batch = take_batch(writer);
         if (batch.empty()) {
-            return;  // stopping, and nothing left to write
+            return;  // stopping, and nothing left that this writer may take
         }
         run(conn, batch);
+        release(writer);
     }
 }
 

@@ -208,6 +208,62 @@ TEST_F(AppendBatch, RandomBatchesMatchCallersOneAfterAnother) {
     EXPECT_GT(appended, 100) << "too few appends to prove anything";
 }
 
+// Random batches over many streams in which no stream has two callers of which one names a
+// version (the shape of a fleet's appends: results, dispatches, heartbeats): the same rule of
+// one caller after another, and each caller's last position is its last event's.
+TEST_F(AppendBatch, RandomBatchesWithoutSharedCheckedStreamsMatchCallersOneAfterAnother) {
+    std::mt19937 rng(20261208);
+    std::map<std::string, std::int32_t> model;  // stream -> version
+    int conflicts = 0, appended = 0, shared = 0;
+    for (int round = 0; round < 40; ++round) {
+        std::vector<Caller> callers;
+        std::map<std::string, int> callers_of;
+        const int n = 2 + static_cast<int>(rng() % 40);
+        for (int i = 0; i < n; ++i) {
+            const std::string stream = fmt::format("m{}", rng() % 40);
+            ++callers_of[stream];
+            const std::int32_t now = model.count(stream) ? model[stream] : 0;
+            const std::int64_t choices[] = {-1, 0, now, now + 1, std::max(1, now - 1)};
+            callers.push_back({stream, choices[rng() % 5], 1 + static_cast<int>(rng() % 3)});
+        }
+        for (auto& c : callers) {
+            if (callers_of[c.stream] > 1) {
+                c.expected = -1;  // a shared stream: every caller appends at any version
+                ++shared;
+            }
+        }
+        const auto out = call(callers);
+        ASSERT_EQ(out.size(), callers.size());
+        for (std::size_t i = 0; i < callers.size(); ++i) {
+            const Caller& c = callers[i];
+            std::int32_t& v = model[c.stream];
+            const bool ok = c.expected < 0 || (c.expected == 0 && v == 0) ||
+                            (c.expected > 0 && v == c.expected);
+            if (ok) {
+                EXPECT_EQ(out[i].first, v + 1) << "round " << round << " caller " << i + 1;
+                v += c.count;
+                ++appended;
+                const auto events = store().read_stream({"test", c.stream}, v);
+                ASSERT_FALSE(events.empty());
+                ASSERT_EQ(events[0].version, v);
+                EXPECT_EQ(out[i].last_position, events[0].position.position)
+                    << "round " << round << " caller " << i + 1;
+            } else {
+                EXPECT_EQ(out[i].first, std::nullopt) << "round " << round << " caller " << i + 1;
+                EXPECT_EQ(out[i].last_position, std::nullopt);
+                ++conflicts;
+            }
+            EXPECT_EQ(out[i].actual, v) << "round " << round << " caller " << i + 1;
+        }
+    }
+    for (const auto& [stream, version] : model) {
+        EXPECT_EQ(stored_version(stream), version) << stream;
+    }
+    EXPECT_GT(conflicts, 20) << "too few conflicts to prove anything";
+    EXPECT_GT(appended, 200) << "too few appends to prove anything";
+    EXPECT_GT(shared, 50) << "too few shared streams to prove anything";
+}
+
 TEST_F(AppendBatch, RefusesToRunAfterTheTransactionWrote) {
     auto conn = pool().acquire();
     conn->exec("BEGIN");
@@ -226,13 +282,15 @@ TEST_F(AppendBatch, RefusesToRunAfterTheTransactionWrote) {
     conn->exec("ROLLBACK");
 }
 
-// Writers own streams by hash: with four of them, appends to many streams still land on each
-// stream in order, every caller gets its own result, and one stream's callers share batches.
+// Streams belong to lanes by hash: with four writers running whenever their lanes have work,
+// appends to many streams still land on each stream in order, every caller gets its own
+// result, and one stream's callers share batches.
 class AppendLanes : public pm::testing::EventStoreTest {
 protected:
     pm::eventstore::AppenderOptions appender_options() const override {
         pm::eventstore::AppenderOptions options;
         options.writers = 4;
+        options.parallel_batch_events = 1;
         return options;
     }
 };
@@ -312,6 +370,86 @@ TEST_F(AppendLinger, SlowlyReturningCallersShareTransactions) {
     // to kCallers * kRounds transactions); with it, rounds stay together.
     EXPECT_LE(stats.transactions, static_cast<std::uint64_t>(kRounds * 3))
         << "callers did not share transactions";
+}
+
+// Two writers with a threshold of 20 events: one transaction stuck on a stream lock held from
+// outside, then appends to many other streams. How many of those commit while it is stuck
+// says whether the second writer started beside it.
+class AppendParallel : public pm::testing::EventStoreTest {
+protected:
+    // Appends 60 events to other streams while the one writer is stuck, waits `wait` and
+    // returns how many were committed by then; then lets the stuck one finish and checks that
+    // every append did.
+    std::size_t committed_while_stuck(std::chrono::milliseconds wait) {
+        pm::db::Connection holder(database_url());
+        holder.exec("SELECT pg_advisory_lock(hashtextextended('test/stuck', 0))");
+        auto stuck = store().append_async({"test", "stuck"}, ExpectedVersion::any(),
+                                          {event("Stuck")}, Actor::system());
+        // The writer is in its transaction once pm_append_batch waits for the lock.
+        pm::db::Connection observer(database_url());
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (observer
+                   .exec("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                         "NOT granted")
+                   .int64(0, 0) == 0) {
+            if (std::chrono::steady_clock::now() > deadline) {
+                ADD_FAILURE() << "the append never waited for the stream lock";
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        std::vector<std::future<pm::eventstore::AppendResult>> others;
+        for (int i = 0; i < 60; ++i) {
+            others.push_back(store().append_async({"test", fmt::format("other-{}", i)},
+                                                  ExpectedVersion::any(), {event("Other", i)},
+                                                  Actor::system()));
+        }
+        std::this_thread::sleep_for(wait);
+        std::size_t done = 0;
+        for (auto& f : others) {
+            done += f.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? 1 : 0;
+        }
+        EXPECT_NE(stuck.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+        holder.exec("SELECT pg_advisory_unlock(hashtextextended('test/stuck', 0))");
+        EXPECT_EQ(stuck.get().last_version, 1);
+        for (auto& f : others) {
+            EXPECT_EQ(f.get().last_version, 1);
+        }
+        return done;
+    }
+};
+
+class AppendParallelLarge : public AppendParallel {
+protected:
+    pm::eventstore::AppenderOptions appender_options() const override {
+        pm::eventstore::AppenderOptions options;
+        options.writers = 2;
+        options.parallel_batch_events = 20;
+        return options;
+    }
+};
+
+TEST_F(AppendParallelLarge, ALargeBacklogGetsASecondTransaction) {
+    // About half of the 60 land on the idle lane: 20 or more, so the second writer takes them
+    // and commits while the first is stuck (a fraction under 20 may wait for the first).
+    EXPECT_GT(committed_while_stuck(std::chrono::seconds(5)), 0u)
+        << "nothing committed beside the stuck transaction";
+}
+
+class AppendParallelSmall : public AppendParallel {
+protected:
+    pm::eventstore::AppenderOptions appender_options() const override {
+        pm::eventstore::AppenderOptions options;
+        options.writers = 2;
+        options.parallel_batch_events = 1000;
+        return options;
+    }
+};
+
+TEST_F(AppendParallelSmall, ASmallBacklogWaitsForTheTransactionInFlight) {
+    // 60 events are far below 1000: they wait to share the next transaction.
+    EXPECT_EQ(committed_while_stuck(std::chrono::milliseconds(500)), 0u)
+        << "a second transaction started for a small backlog";
 }
 
 }  // namespace

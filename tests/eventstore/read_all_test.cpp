@@ -85,10 +85,12 @@ TEST_F(ReadAll, ALateCommitIsNotSkipped) {
 }
 
 TEST_F(ReadAll, ConcurrentAppendersNeverInvertAStreamsVersions) {
-    // Two stores stand for two processes; with two writers each, four transactions race for
-    // the same few streams, often several streams per batch.
+    // Two stores stand for two processes; with two writers each, each starting whenever its
+    // lanes have work, four transactions race for the same few streams, often several streams
+    // per batch.
     pm::eventstore::AppenderOptions two_writers;
     two_writers.writers = 2;
+    two_writers.parallel_batch_events = 1;
     pm::eventstore::EventStore first(pool(), pm::Clock::system(), two_writers);
     pm::eventstore::EventStore other(pool(), pm::Clock::system(), two_writers);
     std::vector<std::thread> threads;

@@ -34,15 +34,23 @@ struct AppenderOptions {
     /// the rest form a second, small transaction that pays the commit again. A lone caller
     /// never waits. Zero takes whatever has queued.
     std::chrono::microseconds linger{300};
-    /// Writer threads, each with its own connection and its own queue. Each stream belongs to
-    /// one writer (by hash), so writers never wait for each other's stream locks. One writer
-    /// (the default) makes fewer, larger transactions, which is what many callers appending a
-    /// few events each (agents' results, dispatches) need: on 2 cores it gave 3.5–4.2× the
-    /// throughput of plain one-event transactions at 16 callers where two writers gave 2.2×,
-    /// and the same at 64. Two or more pay off for a few callers appending large batches,
-    /// whose projection is CPU-bound and then runs on several backends at once (1.7–2× at 4
-    /// callers of 100 events); see docs/benchmarks.md.
-    std::size_t writers = 1;
+    /// Writer threads, each with its own connection, and as many queues (lanes). Each stream
+    /// belongs to one lane (by hash) and a lane is in at most one transaction at a time, so
+    /// a stream's appends keep their order and writers never wait for each other's stream
+    /// locks. A writer takes the queued appends of every idle lane into one transaction,
+    /// except that it leaves further lanes to another writer once it holds
+    /// `parallel_batch_events`; see there for when a second transaction runs beside it.
+    std::size_t writers = 2;
+    /// With several writers: a second transaction starts beside one in flight only when the
+    /// idle lanes hold at least this many events. Many callers appending a few events each
+    /// (agents' results, dispatches) then share one large transaction at a time, which on 2
+    /// cores gave 3.5–4.2× the throughput of plain one-event transactions at 16 callers where
+    /// two transactions at once gave 2.2×; a few callers appending large batches, whose
+    /// projection is CPU-bound, get a backend each (1.7–2× at 4 callers of 100 events); see
+    /// docs/benchmarks.md. The default lies above what one-event callers queue while a
+    /// transaction runs (64 callers queue at most 64) and below a writer's half of 4 callers'
+    /// 100 events. 1 runs every lane that has work at once.
+    std::size_t parallel_batch_events = 100;
     /// Channel of the post-commit wake-up hint; its payload is the last position appended.
     std::string notify_channel = "pm_events";
 };
