@@ -49,6 +49,10 @@ ControlService::Impl::Impl(db::ConnectionPool& pool, eventstore::EventStore& sto
       clock_(clock),
       ids_(clock),
       workers_(options_.worker_threads),
+      // Beside the pool's connections: a quarter as many (at least 2) keep the database's
+      // cores busy, since each read holds its connection for one round trip only.
+      reads_(pool.url(), db::AsyncReadOptions{.max_connections =
+                                                  std::max<std::size_t>(2, pool.max_size() / 4)}),
       sessions_(pool, options_.session_cache_ttl),
       login_throttle_(options_.max_failed_logins, options_.failed_login_window) {}
 
@@ -199,6 +203,8 @@ rpc::TokenVerifier ControlService::token_verifier() {
 
 void ControlService::shutdown() {
     impl_->workers_.join();
+    // Their sockets belong to the server's io_context, which goes next.
+    impl_->reads_.close();
 }
 
 bool ControlService::ensure_admin(const std::string& email, const std::string& password) {
