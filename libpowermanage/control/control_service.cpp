@@ -49,10 +49,9 @@ ControlService::Impl::Impl(db::ConnectionPool& pool, eventstore::EventStore& sto
       clock_(clock),
       ids_(clock),
       workers_(options_.worker_threads),
-      // Beside the pool's connections: a quarter as many (at least 2) keep the database's
-      // cores busy, since each read holds its connection for one round trip only.
-      reads_(pool.url(), db::AsyncReadOptions{.max_connections =
-                                                  std::max<std::size_t>(2, pool.max_size() / 4)}),
+      // Beside the pool's connections, as many: up to one per read in flight, each held for
+      // one round trip.
+      reads_(pool.url(), db::AsyncReadOptions{.max_connections = pool.max_size()}),
       sessions_(pool, options_.session_cache_ttl),
       login_throttle_(options_.max_failed_logins, options_.failed_login_window) {}
 

@@ -3,6 +3,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 
@@ -80,13 +81,16 @@ struct Pooled {
     Connection conn;
     std::optional<asio::generic::stream_protocol::socket> socket;
     std::unordered_map<std::string, std::string> prepared;  // SQL text -> statement name
-    std::size_t names = 0;                                   // statement names handed out
+    std::size_t names = 0;                                  // statement names handed out
 };
 
-// A read waiting for a connection: woken by cancelling its timer.
+// A read waiting for a connection: woken by cancelling its timer, usually with a connection
+// handed to it directly (so that a read arriving meanwhile cannot take it and send the waiter
+// to the back of the queue).
 struct Waiter {
     explicit Waiter(const asio::any_io_executor& executor) : timer(executor) {}
     asio::steady_timer timer;
+    std::unique_ptr<Pooled> handed;
 };
 
 // The answers collected so far, cleared unless handed on.
@@ -115,21 +119,28 @@ struct AsyncReadState {
         }
     }
 
-    // Wakes the longest-waiting read, on its own executor (the timer is not thread-safe).
-    void wake_one(std::unique_lock<std::mutex>&) {
+    // Wakes the longest-waiting read, on its own executor (the timer is not thread-safe),
+    // handing it `pooled` if given.
+    void wake_one(std::unique_lock<std::mutex>&, std::unique_ptr<Pooled> pooled = nullptr) {
         if (waiters.empty()) {
             return;
         }
         auto waiter = std::move(waiters.front());
         waiters.pop_front();
+        waiter->handed = std::move(pooled);
         auto executor = waiter->timer.get_executor();
         asio::post(executor, [waiter = std::move(waiter)] { waiter->timer.cancel(); });
     }
 
-    // A connection back from a read: kept when the read left it idle, else dropped.
+    // A connection back from a read: to the first waiting read, or kept idle, when the read
+    // left it idle; else dropped.
     void give_back(std::unique_ptr<Pooled> pooled, bool reusable) {
         std::unique_lock lock(mutex);
         if (reusable && !closed) {
+            if (!waiters.empty()) {
+                wake_one(lock, std::move(pooled));
+                return;
+            }
             idle.push_back(std::move(pooled));
         } else {
             --open;
@@ -263,6 +274,9 @@ asio::awaitable<Lease> acquire(std::shared_ptr<State> s, bool fresh) {
         boost::system::error_code ec;
         co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         std::unique_lock lock(s->mutex);
+        if (waiter->handed) {
+            co_return Lease(s, std::move(waiter->handed), true);
+        }
         std::erase(s->waiters, waiter);  // still queued when its deadline passed
     }
     std::unique_ptr<Pooled> pooled;
