@@ -39,24 +39,37 @@ void ControlService::Impl::run_check(const ConditionCheck& check) {
     }
 }
 
-db::Result ControlService::Impl::read_one(Call& call, const std::string& sql,
-                                          const std::vector<db::Param>& params) {
+rpc::Task<db::Result> ControlService::Impl::read_one(Call& call, const std::string& sql,
+                                                     std::vector<db::Param> params) {
     std::vector<db::ActorStatement> statements;
+    std::string message;
     if (call.deferred_check) {
-        const ConditionCheck& check = *call.deferred_check;
-        statements.push_back(
-            {db::Actor::system("authorization"), check.sql, {check.target, check.caller}});
-    }
-    statements.push_back({call.actor(), sql, params});
-    std::vector<db::Result> rows = db::read_as(pool_, statements);
-    if (call.deferred_check) {
-        const std::string message = call.deferred_check->not_found_message;
+        ConditionCheck& check = *call.deferred_check;
+        message = std::move(check.not_found_message);
+        statements.push_back({db::Actor::system("authorization"),
+                              std::move(check.sql),
+                              {std::move(check.target), std::move(check.caller)}});
         call.deferred_check.reset();
-        if (rows.front().rows() == 0) {
-            fail(rpc::Code::not_found, message);
-        }
     }
-    return std::move(rows.back());
+    const bool checked = !statements.empty();
+    statements.push_back({call.actor(), sql, std::move(params)});
+    std::vector<db::Result> rows = co_await reads_.read_as(std::move(statements));
+    if (checked && rows.front().rows() == 0) {
+        fail(rpc::Code::not_found, message);
+    }
+    co_return std::move(rows.back());
+}
+
+rpc::Task<void> ControlService::Impl::run_check_async(ConditionCheck check) {
+    // A privileged read, as run_check().
+    std::vector<db::ActorStatement> statements;
+    statements.push_back({db::Actor::system("authorization"),
+                          std::move(check.sql),
+                          {std::move(check.target), std::move(check.caller)}});
+    const std::vector<db::Result> rows = co_await reads_.read_as(std::move(statements));
+    if (rows.front().rows() == 0) {
+        fail(rpc::Code::not_found, check.not_found_message);
+    }
 }
 
 std::optional<ConditionCheck> ControlService::Impl::condition_check(

@@ -68,18 +68,31 @@ pm::v1::ListDevicesResponse Devices::list_devices(Call& call,
     return response;
 }
 
-pm::v1::GetDeviceResponse Devices::get_device(Call& call, const pm::v1::GetDeviceRequest& request) {
-    // One statement, so one round trip with the actor's settings and the policy's check
-    // (registered with Check::in_read): no transaction of its own.
+namespace {
+
+// Outside the coroutine: GCC 12 rejects some initialisers from string literals inside one
+// ("array used as initializer").
+const std::string& get_device_sql() {
     static const std::string sql = fmt::format(
         "SELECT {} FROM devices_projection WHERE id = $1 AND NOT is_deleted", kDeviceColumns);
-    const db::Result rows = service_.read_one(call, sql, {request.id()});
+    return sql;
+}
+
+}  // namespace
+
+rpc::Task<pm::v1::GetDeviceResponse> Devices::get_device(Call& call,
+                                                         const pm::v1::GetDeviceRequest& request) {
+    // One statement, so one round trip with the actor's settings and the policy's check
+    // (registered with Check::in_read): no transaction of its own.
+    std::vector<db::Param> params;
+    params.emplace_back(request.id());
+    const db::Result rows = co_await service_.read_one(call, get_device_sql(), std::move(params));
     if (rows.rows() == 0) {
         fail(rpc::Code::not_found, "device not found");
     }
     pm::v1::GetDeviceResponse response;
     read_device(rows, 0, service_.clock_.now(), response.mutable_device());
-    return response;
+    co_return response;
 }
 
 namespace {

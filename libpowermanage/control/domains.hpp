@@ -83,8 +83,9 @@ public:
 
     /// ListDevices.
     pm::v1::ListDevicesResponse list_devices(Call& call, const pm::v1::ListDevicesRequest& request);
-    /// GetDevice.
-    pm::v1::GetDeviceResponse get_device(Call& call, const pm::v1::GetDeviceRequest& request);
+    /// GetDevice, awaited on the I/O thread (one read).
+    rpc::Task<pm::v1::GetDeviceResponse> get_device(Call& call,
+                                                    const pm::v1::GetDeviceRequest& request);
     /// SetDeviceLabel.
     pm::v1::UpdateDeviceResponse set_device_label(Call& call,
                                                   const pm::v1::SetDeviceLabelRequest& request);

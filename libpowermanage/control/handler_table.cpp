@@ -42,7 +42,55 @@ struct HandlerTraits<Resp (D::*)(Call&, const Req&)> {
     using Domain = D;
     using Request = Req;
     using Response = Resp;
+    static constexpr bool awaitable = false;  // blocking: runs on a worker
 };
+// A handler that awaits its reads itself (db::AsyncReadPool) runs on the I/O thread.
+template <class D, class Req, class Resp>
+struct HandlerTraits<rpc::Task<Resp> (D::*)(Call&, const Req&)> {
+    using Domain = D;
+    using Request = Req;
+    using Response = Resp;
+    static constexpr bool awaitable = true;
+};
+
+// Class 08 (connection), 57 (shutting down, starting up, pool wait over) and 53 (out of
+// resources): the request itself was fine, the caller should retry.
+bool is_outage(const db::DatabaseError& error) {
+    const std::string& state = error.sqlstate();
+    return error.is_connection_failure() || state.starts_with("57") || state.starts_with("53");
+}
+
+[[noreturn]] void fail_unavailable() {
+    fail(rpc::Code::unavailable,
+         "the database cannot serve this request right now; retry in a moment");
+}
+
+// Validation by the contract's rules, then the policy's role and condition (deferred to the
+// handler's read with Check::in_read). Throws what the caller is told; no database access
+// except the condition's check when it is not deferred.
+void admit(ControlService::Impl& impl, const std::string& name, Access access, Check check,
+           rpc::CallContext& ctx, const google::protobuf::Message& request, Call& call) {
+    auto violations = validation::RuleSet::contract().validate(request);
+    if (!violations.empty()) {
+        fail(rpc::Code::invalid_argument, validation::describe(violations));
+    }
+    if (access != Access::session) {
+        return;
+    }
+    call.caller_id = ctx.principal;
+    auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
+    call.role = role == ctx.attributes.end() ? std::string() : role->second;
+    auto permission = impl.policy_.lookup(name, call.role);
+    if (!permission) {
+        fail(rpc::Code::permission_denied, "permission denied");
+    }
+    call.permission = *permission;
+    if (check == Check::in_read) {
+        call.deferred_check = impl.condition_check(call, request);
+    } else {
+        impl.authorize(call, request);
+    }
+}
 
 class Registrar {
 public:
@@ -59,11 +107,16 @@ public:
             return;
         }
         auto& domain = this->domain<typename Traits::Domain>();
-        adapt<typename Traits::Request, typename Traits::Response>(
-            full, std::string(method), access, check,
-            [&domain](Call& call, const typename Traits::Request& request) {
-                return (domain.*Handler)(call, request);
-            });
+        auto fn = [&domain](Call& call, const typename Traits::Request& request) {
+            return (domain.*Handler)(call, request);
+        };
+        if constexpr (Traits::awaitable) {
+            adapt_awaitable<typename Traits::Request, typename Traits::Response>(
+                full, std::string(method), access, check, std::move(fn));
+        } else {
+            adapt<typename Traits::Request, typename Traits::Response>(
+                full, std::string(method), access, check, std::move(fn));
+        }
     }
 
     std::vector<std::string> methods() && { return std::move(methods_); }
@@ -89,46 +142,49 @@ private:
                 rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
             Response response;
             co_await impl.workers_.run([&] {
-                auto violations = validation::RuleSet::contract().validate(request);
-                if (!violations.empty()) {
-                    fail(rpc::Code::invalid_argument, validation::describe(violations));
-                }
                 Call call{ctx, {}, {}, {}, {}};
                 try {
-                    if (access == Access::session) {
-                        call.caller_id = ctx.principal;
-                        auto role = ctx.attributes.find(std::string(rpc::kRoleAttribute));
-                        call.role = role == ctx.attributes.end() ? std::string() : role->second;
-                        auto permission = impl.policy_.lookup(name, call.role);
-                        if (!permission) {
-                            fail(rpc::Code::permission_denied, "permission denied");
-                        }
-                        call.permission = *permission;
-                        if (check == Check::in_read) {
-                            call.deferred_check = impl.condition_check(call, request);
-                        } else {
-                            impl.authorize(call, request);
-                        }
-                    }
+                    admit(impl, name, access, check, ctx, request, call);
                     response = fn(call, request);
                     // A handler that answered without its read still owes the check.
                     if (call.deferred_check) {
                         impl.run_check(*call.deferred_check);
                     }
                 } catch (const db::DatabaseError& error) {
-                    // Class 08 (connection), 57 (shutting down, starting up, pool wait over)
-                    // and 53 (out of resources) pass; the request itself was fine.
-                    const std::string& state = error.sqlstate();
-                    if (error.is_connection_failure() || state.starts_with("57") ||
-                        state.starts_with("53")) {
-                        fail(rpc::Code::unavailable,
-                             "the database cannot serve this request right now; retry in a "
-                             "moment");
+                    if (is_outage(error)) {
+                        fail_unavailable();
                     }
                     throw;
                 }
             });
             co_return response;
+        };
+        server_->add_unary<Request, Response>(full, std::move(adapted));
+    }
+
+    // adapt() for a handler that awaits its reads: the same steps and error mapping, on the
+    // I/O thread, which a read through db::AsyncReadPool does not block.
+    template <class Request, class Response, class Fn>
+    void adapt_awaitable(const std::string& full, std::string name, Access access, Check check,
+                         Fn fn) {
+        ControlService::Impl& impl = *service_;
+        std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
+            [&impl, fn, name = std::move(name), access, check](
+                rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
+            Call call{ctx, {}, {}, {}, {}};
+            try {
+                admit(impl, name, access, check, ctx, request, call);
+                Response response = co_await fn(call, request);
+                if (call.deferred_check) {
+                    co_await impl.run_check_async(std::move(*call.deferred_check));
+                }
+                co_return response;
+            } catch (const db::DatabaseError& error) {
+                if (!is_outage(error)) {
+                    throw;
+                }
+            }
+            fail_unavailable();  // only an outage gets here: the try returns or throws
         };
         server_->add_unary<Request, Response>(full, std::move(adapted));
     }

@@ -14,6 +14,7 @@
 #include <powermanage/common/ulid.hpp>
 #include <powermanage/control/control_service.hpp>
 #include <powermanage/db/actor_read.hpp>
+#include <powermanage/db/async_read.hpp>
 #include <powermanage/db/pool.hpp>
 #include <powermanage/db/transaction.hpp>
 #include <powermanage/eventstore/event_store.hpp>
@@ -124,9 +125,13 @@ public:
         return db::with_actor(pool_, call.actor(), std::forward<Fn>(fn));
     }
     /// One read statement acting for the caller, in ONE round trip with the actor's settings
-    /// (db::read_as) and, first, the caller's deferred policy check if there is one (which
-    /// then answers not_found as authorize() would have).
-    db::Result read_one(Call& call, const std::string& sql, const std::vector<db::Param>& params);
+    /// and, first, the caller's deferred policy check if there is one (which then answers
+    /// not_found as authorize() would have). Awaited on the caller's I/O thread (reads_), no
+    /// worker involved.
+    rpc::Task<db::Result> read_one(Call& call, const std::string& sql,
+                                   std::vector<db::Param> params);
+    /// run_check() awaited on the caller's I/O thread (reads_).
+    rpc::Task<void> run_check_async(ConditionCheck check);
     /// The access and refresh tokens of a new session (or the next of `family`) for `user_id`.
     struct IssuedTokens {
         std::string access_token;
@@ -149,6 +154,8 @@ public:
     const Clock& clock_;
     UlidGenerator ids_;
     rpc::BlockingPool workers_;
+    /// The connections of the reads awaited on I/O threads (read_one); closed by shutdown().
+    db::AsyncReadPool reads_;
     SessionCache sessions_;
     auth::LoginThrottle login_throttle_;
     /// The other domains' handler objects (handler_table.cpp).

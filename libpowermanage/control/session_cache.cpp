@@ -43,6 +43,16 @@ std::optional<SessionState> SessionCache::get(const std::string& user_id) {
     return state;
 }
 
+std::optional<std::optional<SessionState>> SessionCache::cached(const std::string& user_id) {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(user_id);
+    if (it != entries_.end() && now - it->second.fetched < ttl_) {
+        return it->second.state;
+    }
+    return std::nullopt;
+}
+
 void SessionCache::invalidate(const std::string& user_id) {
     std::lock_guard lock(mutex_);
     entries_.erase(user_id);

@@ -35,6 +35,11 @@ public:
     /// Throws db::DatabaseError if the database cannot be read.
     std::optional<SessionState> get(const std::string& user_id);
 
+    /// What get() would answer from the cache alone, without blocking: nullopt when the
+    /// entry is missing or older than the ttl (get() would read the database); otherwise
+    /// the cached answer, which may itself say there is no such user.
+    std::optional<std::optional<SessionState>> cached(const std::string& user_id);
+
     /// Forgets `user_id`, after a change this process made to it.
     void invalidate(const std::string& user_id);
 

@@ -1,12 +1,15 @@
 // The device RPCs over real HTTP: each one's success and refusals, what a console user sees
 // (only devices assigned to it; others look absent), ListDevices' pages and filters, and
 // DeleteDevice revoking the device's certificate.
+#include <chrono>
 #include <set>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
 #include <powermanage/common/ulid.hpp>
+#include <powermanage/db/connection.hpp>
 
 #include "control_fixture.hpp"
 
@@ -81,6 +84,36 @@ TEST_F(DevicesTest, GetDevice) {
     EXPECT_CODE(get(new_ulid(), admin_token()), Code::not_found);
     EXPECT_CODE(get("not-a-ulid", admin_token()), Code::invalid_argument);
     EXPECT_CODE(get({}, admin_token()), Code::invalid_argument);
+}
+
+// GetDevice reads on the I/O thread through its own connections (db::AsyncReadPool): a
+// database that refuses connections is still `unavailable` there, and the reads recover.
+TEST_F(DevicesTest, GetDeviceAnswersUnavailableWhileTheDatabaseRefusesConnections) {
+    const std::string id = new_device("outage-01");
+    ASSERT_OK(get(id, admin_token()));  // the read's connection is open, the session cached
+    const std::string database(sql("SELECT current_database()").text(0, 0));
+    db::Connection admin(admin_database_url());
+    const std::string quoted = admin.quote_identifier(database);
+    admin.exec("ALTER DATABASE " + quoted + " ALLOW_CONNECTIONS false");
+    // Every connection of the host ends, the idle read connection's too; termination is
+    // asynchronous, so wait until they are gone.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        const auto left = admin.exec(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+            {database});
+        if (left.int64(0, 0) == 0 || std::chrono::steady_clock::now() > deadline) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const auto during = get(id, admin_token());
+    admin.exec("ALTER DATABASE " + quoted + " ALLOW_CONNECTIONS true");
+    EXPECT_CODE(during, Code::unavailable);
+    EXPECT_NE(during.status.message.find("retry"), std::string::npos) << during.status.message;
+    const auto after = get(id, admin_token());
+    ASSERT_OK(after);
+    EXPECT_EQ(after.response.device().id(), id);
 }
 
 TEST_F(DevicesTest, Labels) {
