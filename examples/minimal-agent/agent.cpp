@@ -79,7 +79,7 @@ asio::awaitable<int> Agent::run() {
         ca << in.rdbuf();
         check_ = std::make_unique<ca::ActionVerifier>(ca.str());
     } catch (const std::exception& e) {
-        note(std::string(e.what()) + " (" + identity_->ca_file +
+        note(std::string(e.what()) + " (" + identity_->ca_file.string() +
              "): remove the state folder and enrol again");
         co_return 1;
     }

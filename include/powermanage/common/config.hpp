@@ -14,8 +14,8 @@
 ///     .help("Address the agent-facing server listens on.");
 /// options.add_duration("heartbeat-interval").env("GATEWAY_HEARTBEAT_INTERVAL")
 ///     .default_value("30s").help("How often agents must check in.");
-/// const pm::Config config = options.parse(argc, argv);  // throws pm::ConfigError
-/// if (config.help_requested()) { std::cout << options.usage(); return 0; }
+/// // Prints the usage and exits 0 on --help; prints the problems and exits 2 on bad flags.
+/// const pm::Config config = options.parse_or_exit(argc, argv);
 /// const auto interval = config.get_duration("heartbeat-interval");
 /// @endcode
 
