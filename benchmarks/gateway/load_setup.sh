@@ -13,8 +13,7 @@ load_setup() {
     done
     # 10,000 agents are 10,000 sockets in each process; the machine allows 20,000 files each.
     ulimit -n 20000
-    work=$(mktemp -d "/tmp/pm-$name.XXXXXX")
-    pids=()
+    make_work_dir "$name"
     trap stop_daemons_and_postgres EXIT
     echo "== machine"
     nproc; grep -m1 'model name' /proc/cpuinfo || true; free -g | head -2; uptime

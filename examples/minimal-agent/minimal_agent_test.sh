@@ -11,11 +11,9 @@ repo=$2
 agent_bin=$3
 pmca=$4
 cd "$repo"
-work=$(mktemp -d /tmp/pm-agent-test.XXXXXX)
-chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
-pids=()
+source tests/system/lib/daemons.sh
+make_work_dir agent-test
 agent_pid=
-source "$repo/tests/system/lib/daemons.sh"
 cleanup() {
     [[ -n $agent_pid ]] && { kill -TERM "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; }
     stop_daemons_and_postgres

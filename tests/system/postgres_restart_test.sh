@@ -8,10 +8,8 @@ set -euo pipefail
 build=$1
 repo=$2
 cd "$repo"
-work=$(mktemp -d /tmp/pm-system-test.XXXXXX)
-chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
-pids=()
-source "$repo/tests/system/lib/daemons.sh"
+source tests/system/lib/daemons.sh
+make_work_dir system-test
 trap stop_daemons_and_postgres EXIT
 
 email=admin@example.com; password=system-test-password

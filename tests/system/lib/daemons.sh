@@ -1,9 +1,15 @@
 # Sourced by the shell tests that run the daemons as processes on a private PostgreSQL
 # (tests/system/*.sh, examples/minimal-agent/minimal_agent_test.sh) and, for its cleanup, by
-# the gateway load benchmarks. The caller sets `build` (the build directory), `work` (a private
-# directory, mode 755: the cluster runs as the postgres user, which must reach work/pg) and
-# `pids` (an array; every process started in the background is added to it), and runs from
-# the source directory, where scripts/pg-throwaway is.
+# the gateway load benchmarks. The caller sets `build` (the build directory), calls
+# make_work_dir, and runs from the source directory, where scripts/pg-throwaway is.
+
+# Makes the private directory `work` (/tmp/pm-NAME.XXXXXX) and an empty `pids` array, to which
+# the caller adds every process it starts in the background.
+make_work_dir() { # NAME
+    work=$(mktemp -d "/tmp/pm-$1.XXXXXX")
+    chmod 755 "$work"  # the cluster runs as the postgres user, which must reach work/pg
+    pids=()
+}
 
 # Stops every process in `pids`, newest first, then the throwaway PostgreSQL, and removes
 # `work`: meant for `trap stop_daemons_and_postgres EXIT`.
