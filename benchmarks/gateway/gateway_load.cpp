@@ -112,11 +112,7 @@ pm::OptionSet options() {
 int main(int argc, char** argv) {
     const auto set = options();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
+        const auto config = set.parse_or_exit(argc, argv);
         const auto agents = static_cast<std::size_t>(config.get_int("agents"));
         const int gateway_pid = static_cast<int>(config.get_int("gateway-pid"));
         asio::io_context io;
@@ -277,9 +273,6 @@ int main(int argc, char** argv) {
         }
         fleet.stop();
         return 0;
-    } catch (const pm::ConfigError& e) {
-        std::fprintf(stderr, "gateway_load: %s\n", e.what());
-        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "gateway_load: %s\n", e.what());
         return 1;

@@ -248,11 +248,7 @@ void measure_resolution(const std::string& url, const std::vector<std::string>& 
 int main(int argc, char** argv) {
     const auto set = options();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
+        const auto config = set.parse_or_exit(argc, argv);
         const auto count = static_cast<std::size_t>(config.get_int("devices"));
         const int actions = static_cast<int>(config.get_int("actions"));
         const int concurrency = static_cast<int>(config.get_int("concurrency"));
@@ -387,9 +383,6 @@ int main(int argc, char** argv) {
                                static_cast<std::size_t>(actions));
         }
         return 0;
-    } catch (const pm::ConfigError& e) {
-        std::fprintf(stderr, "sync_load: %s\n", e.what());
-        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sync_load: %s\n", e.what());
         return 1;

@@ -228,11 +228,11 @@ int status(const std::string& url) {
 int main(int argc, char** argv) {
     const auto set = options();
     try {
-        const auto config = set.parse(argc, argv);
+        const auto config = set.parse_or_exit(argc, argv, std::string("\n") + kCommands);
         const auto& args = config.positional();
-        if (config.help_requested() || args.empty()) {
-            fmt::print("{}\n{}", set.usage(), kCommands);
-            return args.empty() && !config.help_requested() ? 2 : 0;
+        if (args.empty()) {
+            fmt::print(stderr, "pm-admin: no command given.\n{}", kCommands);
+            return 2;
         }
         const std::string& command = args[0];
         if (command == "issue-server-certificate" && args.size() > 1) {
@@ -263,9 +263,6 @@ int main(int argc, char** argv) {
         }
         fmt::print(stderr, "pm-admin: unknown command or wrong arguments: '{}'\n{}",
                    fmt::join(args, " "), kCommands);
-        return 2;
-    } catch (const pm::ConfigError& e) {
-        fmt::print(stderr, "pm-admin: {}\nRun pm-admin --help for the options.\n", e.what());
         return 2;
     } catch (const std::exception& e) {
         fmt::print(stderr, "pm-admin: {}\n", e.what());

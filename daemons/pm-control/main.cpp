@@ -119,11 +119,7 @@ int main(int argc, char** argv) {
     const auto set = options();
     auto& logger = pm::default_logger();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
+        const auto config = set.parse_or_exit(argc, argv);
         logger.set_level(*pm::parse_log_level(config.get_choice("log-level")));
         logger.set_format(*pm::parse_log_format(config.get_choice("log-format")));
 
@@ -167,9 +163,6 @@ int main(int argc, char** argv) {
         host.stop();
         logger.info("control server stopped");
         return 0;
-    } catch (const pm::ConfigError& e) {
-        fmt::print(stderr, "pm-control: {}\nRun pm-control --help for the options.\n", e.what());
-        return 2;
     } catch (const std::exception& e) {
         logger.error("cannot run", {{"error", e.what()}});
         return 1;

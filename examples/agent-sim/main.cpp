@@ -2,8 +2,6 @@
 // ControlService.Register, connects them all to the gateway with their own certificates,
 // prints progress every second, and stops cleanly on SIGINT/SIGTERM with the final counters.
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -11,6 +9,7 @@
 
 #include <powermanage/common/config.hpp>
 #include <powermanage/common/progress.hpp>
+#include <powermanage/common/stop_signal.hpp>
 
 #include "agent_fleet.hpp"
 
@@ -173,50 +172,15 @@ void print_stats(const pm::agentsim::FleetStats& s) {
                s.failed_attempts);
 }
 
-// Blocks SIGINT and SIGTERM (construct it before any other thread starts) and waits for
-// them on a thread of its own.
-class SignalWaiter {
-public:
-    SignalWaiter() {
-        sigemptyset(&signals_);
-        sigaddset(&signals_, SIGINT);
-        sigaddset(&signals_, SIGTERM);
-        pthread_sigmask(SIG_BLOCK, &signals_, nullptr);
-        thread_ = std::thread([this] {
-            int received = 0;
-            sigwait(&signals_, &received);
-            interrupted_ = true;
-        });
-    }
-    ~SignalWaiter() {
-        if (!interrupted_) {
-            pthread_kill(thread_.native_handle(), SIGTERM);
-        }
-        thread_.join();
-    }
-    SignalWaiter(const SignalWaiter&) = delete;
-    SignalWaiter& operator=(const SignalWaiter&) = delete;
-    bool interrupted() const { return interrupted_; }
-
-private:
-    sigset_t signals_{};
-    std::atomic<bool> interrupted_{false};
-    std::thread thread_;
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
     const auto set = options();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
+        const auto config = set.parse_or_exit(argc, argv);
         const auto fleet_opts = fleet_options(config);
 
-        const SignalWaiter waiter;
+        const pm::StopSignalWatcher waiter;
 
         int exit_code = 0;
         {

@@ -62,17 +62,7 @@ pm::OptionSet options() {
 
 int main(int argc, char** argv) {
     const auto set = options();
-    pm::Config config;
-    try {
-        config = set.parse(argc, argv);
-    } catch (const pm::ConfigError& e) {
-        std::cerr << "pm-ca: " << e.what() << "\nRun pm-ca --help for the usage.\n";
-        return 2;
-    }
-    if (config.help_requested()) {
-        std::cout << set.usage() << "\n" << kCommands;
-        return 0;
-    }
+    const pm::Config config = set.parse_or_exit(argc, argv, std::string("\n") + kCommands);
     const auto& words = config.positional();
     if (words.empty()) {
         std::cerr << "pm-ca: no command given.\n" << kCommands;

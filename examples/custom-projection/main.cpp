@@ -3,8 +3,6 @@
 // transaction per batch, so that a kill at any moment neither loses nor double-counts an event.
 // Runs until SIGINT/SIGTERM, or with --once catches up and exits.
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <optional>
 #include <span>
@@ -53,34 +51,9 @@ pm::OptionSet options() {
     return set;
 }
 
-// Blocks SIGINT and SIGTERM before any thread starts and takes them on a thread of its own.
-class SignalWaiter {
-public:
-    SignalWaiter() {
-        pm::block_stop_signals();
-        thread_ = std::thread([this] {
-            pm::wait_for_stop_signal();
-            interrupted_ = true;
-        });
-    }
-    ~SignalWaiter() {
-        if (!interrupted_) {
-            pthread_kill(thread_.native_handle(), SIGTERM);
-        }
-        thread_.join();
-    }
-    SignalWaiter(const SignalWaiter&) = delete;
-    SignalWaiter& operator=(const SignalWaiter&) = delete;
-    bool interrupted() const { return interrupted_; }
-
-private:
-    std::atomic<bool> interrupted_{false};
-    std::thread thread_;
-};
-
 int follow(const std::string& url, const pm::eventstore::CheckpointedSubscription::Handler& handler,
            const pm::eventstore::CheckpointedSubscriptionOptions& options) {
-    const SignalWaiter waiter;
+    const pm::StopSignalWatcher waiter;
     pm::eventstore::CheckpointedSubscription subscription(url, handler, options);
     std::uint64_t reported = 0;
     bool was_available = true;
@@ -113,11 +86,7 @@ int follow(const std::string& url, const pm::eventstore::CheckpointedSubscriptio
 int main(int argc, char** argv) {
     const auto set = options();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
+        const auto config = set.parse_or_exit(argc, argv);
         const std::string url = config.get_url("database-url");
         const std::string schema = config.get_string("schema");
         const auto hold = config.get_duration("hold-batch");
@@ -156,10 +125,6 @@ int main(int argc, char** argv) {
             return 0;
         }
         return follow(url, handler, options);
-    } catch (const pm::ConfigError& e) {
-        fmt::print(stderr, "pm-custom-projection: {}\nRun pm-custom-projection --help.\n",
-                   e.what());
-        return 2;
     } catch (const pm::db::DatabaseError& e) {
         fmt::print(stderr, "pm-custom-projection: {}\n", e.what());
         return e.is_connection_failure() ? kExitUnavailable : 1;

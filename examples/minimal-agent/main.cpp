@@ -70,17 +70,7 @@ std::string this_host() {
 
 int main(int argc, char** argv) {
     const auto set = options();
-    pm::Config config;
-    try {
-        config = set.parse(argc, argv);
-    } catch (const pm::ConfigError& e) {
-        std::cerr << "pm-agent: " << e.what() << "\nRun pm-agent --help for the usage.\n";
-        return 2;
-    }
-    if (config.help_requested()) {
-        std::cout << set.usage();
-        return 0;
-    }
+    const pm::Config config = set.parse_or_exit(argc, argv);
     pm::agent::AgentOptions agent_options;
     agent_options.state_dir = config.get_path("state-dir");
     auto& enrolment = agent_options.enrolment;

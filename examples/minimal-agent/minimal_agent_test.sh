@@ -11,35 +11,20 @@ repo=$2
 agent_bin=$3
 pmca=$4
 cd "$repo"
-work=$(mktemp -d /tmp/pm-agent-test.XXXXXX)
-chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
-pids=()
+source tests/system/lib/daemons.sh
+make_work_dir agent-test
 agent_pid=
 cleanup() {
     [[ -n $agent_pid ]] && { kill -TERM "$agent_pid" 2>/dev/null || true; wait "$agent_pid" 2>/dev/null || true; }
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        kill -TERM "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-    done
-    [[ -n ${PM_PG_DIR:-} ]] && scripts/pg-throwaway stop --remove "$PM_PG_DIR"
-    rm -rf "$work"
+    stop_daemons_and_postgres
 }
 trap cleanup EXIT
-fail() { echo "FAILED: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_ok() { # URL SECONDS
-    for _ in $(seq 1 $(($2 * 10))); do curl -fs "$1" >/dev/null && return 0; sleep 0.1; done
-    return 1
-}
 rpc() { # METHOD JSON: the answer's JSON on stdout
     curl -fsS -H 'Content-Type: application/json' -H "Authorization: Bearer $token" -d "$2" \
         "http://127.0.0.1:$control/pm.v1.ControlService/$1"
 }
-# JSON is picked apart with sed where a regular answer makes that safe: on this shared
-# machine every python3 start costs up to seconds, and the polls run many times.
-string_field() { grep -o "\"$1\":\"[^\"]*\"" | head -1 | cut -d'"' -f4; }
+# JSON is picked apart with string_field (sed) where a regular answer makes that safe: the
+# polls run many times.
 agents_connected() { curl -fs "http://127.0.0.1:$health/health" | sed -n 's/.*"agents":\([0-9]*\).*/\1/p'; }
 start_agent() {
     "$agent_bin" --state-dir "$work/agent" --control-url "http://127.0.0.1:$control" \
@@ -81,27 +66,9 @@ for v in (e.get("status"), e.get("error", ""), o.get("exitCode", 0), o.get("stdo
     print(str(v).rstrip("\n").replace("\n", "|"))' "$work/$1.json"
 }
 
-pg_env=$(scripts/pg-throwaway start "$work/pg") || fail "cannot start PostgreSQL"
-eval "$pg_env"
-url=${PM_TEST_DATABASE_URL%/*}/powermanage
-psql "$PM_TEST_DATABASE_URL" -qc "CREATE DATABASE powermanage"
-control=$(free_port); gateway=$(free_port); health=$(free_port)
 email=admin@example.com; password=agent-test-password
-"$build/daemons/pm-control" --dev --listen "127.0.0.1:$control" --database-url "$url" \
-    --jwt-secret "$(openssl rand -hex 32)" --ca-cert "$work/ca.crt" --ca-key "$work/ca.key" \
-    --admin-email "$email" --admin-password "$password" \
-    --gateway-url "https://127.0.0.1:$gateway" 2>"$work/control.log" &
-pids+=($!)
-wait_ok "http://127.0.0.1:$control/ready" 30 || fail "pm-control not ready"
-"$build/daemons/pm-admin" issue-server-certificate --ca-cert "$work/ca.crt" --ca-key "$work/ca.key" \
-    --out-dir "$work/gw" 127.0.0.1 >/dev/null
-"$build/daemons/pm-gateway" --addr "127.0.0.1:$gateway" --health-addr "127.0.0.1:$health" \
-    --database-url "$url" --tls-cert "$work/gw/server.crt" --tls-key "$work/gw/server.key" \
-    --tls-ca "$work/ca.crt" >"$work/gateway.log" 2>&1 &
-pids+=($!)
-wait_ok "http://127.0.0.1:$health/ready" 30 || fail "pm-gateway not ready"
-token=$(curl -fsS -H 'Content-Type: application/json' -d "{\"email\":\"$email\",\"password\":\"$password\"}" \
-    "http://127.0.0.1:$control/pm.v1.ControlService/Login" | string_field accessToken)
+start_daemons "$email" "$password"
+token=$(login "$email" "$password")
 reg=$(rpc CreateToken '{"name":"minimal agent test"}' | string_field value)
 [[ -n $token && -n $reg ]] || fail "no access token or registration token"
 

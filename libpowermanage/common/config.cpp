@@ -2,6 +2,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <iostream>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -820,6 +821,27 @@ Config OptionSet::parse(int argc, const char* const* argv, const EnvLookup& env)
         args.emplace_back(argv[i]);
     }
     return parse(std::span<const std::string_view>(args), env);
+}
+
+Config OptionSet::parse_or_exit(int argc, const char* const* argv,
+                                std::string_view epilogue) const {
+    return parse_or_exit(argc, argv, epilogue, std::cout, std::cerr);
+}
+
+Config OptionSet::parse_or_exit(int argc, const char* const* argv, std::string_view epilogue,
+                                std::ostream& out, std::ostream& err) const {
+    try {
+        Config config = parse(argc, argv);
+        if (config.help_requested()) {
+            out << usage() << epilogue << std::flush;
+            std::exit(0);
+        }
+        return config;
+    } catch (const ConfigError& e) {
+        err << program_ << ": " << e.what() << "\nRun " << program_ << " --help for the options.\n"
+            << std::flush;
+        std::exit(2);
+    }
 }
 
 std::string OptionSet::usage() const {

@@ -30,6 +30,22 @@ int wait_for_stop_signal() {
     return received;
 }
 
+StopSignalWatcher::StopSignalWatcher() {
+    block_stop_signals();
+    thread_ = std::thread([this] {
+        wait_for_stop_signal();
+        interrupted_ = true;
+    });
+}
+
+StopSignalWatcher::~StopSignalWatcher() {
+    if (!interrupted_) {
+        // Directed at the watching thread, which alone waits for it: the process sees nothing.
+        pthread_kill(thread_.native_handle(), SIGTERM);
+    }
+    thread_.join();
+}
+
 std::string listen_address(const HostPort& address) {
     return (address.host.empty() ? std::string("0.0.0.0") : address.host) + ":" +
            std::to_string(address.port);

@@ -1,7 +1,9 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -535,6 +537,49 @@ TEST(EnvironmentTest, LooksUpFixedAndProcessVariables) {
     EXPECT_EQ(env("A"), "1");
     EXPECT_EQ(env("B"), std::nullopt);
     EXPECT_EQ(process_environment()("PM_CONFIG_TEST_SURELY_UNSET_7f3a"), std::nullopt);
+}
+
+// ---- parse_or_exit: what every main() answers alike ------------------------------------
+
+// Options read from no environment variable, so that the process environment the test runs
+// in cannot change the outcome.
+OptionSet tool_options() {
+    OptionSet options("pm-tool", "A tool.");
+    options.add_int("count").range(1, 10).default_value(3).help("How many.");
+    return options;
+}
+
+TEST(ConfigParseOrExitTest, ReturnsTheConfigWithoutWritingAnything) {
+    const char* const argv[] = {"pm-tool", "--count=7", nullptr};
+    std::ostringstream out;
+    std::ostringstream err;
+    const Config config = tool_options().parse_or_exit(2, argv, "Commands: x\n", out, err);
+    EXPECT_EQ(config.get_int("count"), 7);
+    EXPECT_EQ(out.str(), "");
+    EXPECT_EQ(err.str(), "");
+}
+
+TEST(ConfigParseOrExitTest, HelpPrintsUsageThenEpilogueAndExitsZero) {
+    const char* const argv[] = {"pm-tool", "--help", nullptr};
+    // The death-test child's stderr is what EXPECT_EXIT can match, so usage goes there.
+    EXPECT_EXIT(
+        tool_options().parse_or_exit(2, argv, "Commands: frobnicate\n", std::cerr, std::cerr),
+        ::testing::ExitedWithCode(0), "Usage: pm-tool .*--count.*Commands: frobnicate");
+}
+
+TEST(ConfigParseOrExitTest, ProblemsGoToErrWithTheProgramNameAndExitTwo) {
+    const char* const argv[] = {"pm-tool", "--count=11", "--bogus", nullptr};
+    EXPECT_EXIT(
+        tool_options().parse_or_exit(3, argv, {}, std::cout, std::cerr),
+        ::testing::ExitedWithCode(2),
+        "^pm-tool: 2 configuration problems:\n  [^\n]*--bogus[^\n]*\n  [^\n]*--count[^\n]*\n"
+        "Run pm-tool --help for the options\\.\n$");
+}
+
+TEST(ConfigParseOrExitTest, DefaultStreamsAreStdoutAndStderr) {
+    const char* const argv[] = {"pm-tool", "--count=0", nullptr};
+    EXPECT_EXIT(tool_options().parse_or_exit(2, argv), ::testing::ExitedWithCode(2),
+                "pm-tool: .*count");
 }
 
 }  // namespace

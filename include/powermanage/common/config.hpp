@@ -14,8 +14,8 @@
 ///     .help("Address the agent-facing server listens on.");
 /// options.add_duration("heartbeat-interval").env("GATEWAY_HEARTBEAT_INTERVAL")
 ///     .default_value("30s").help("How often agents must check in.");
-/// const pm::Config config = options.parse(argc, argv);  // throws pm::ConfigError
-/// if (config.help_requested()) { std::cout << options.usage(); return 0; }
+/// // Prints the usage and exits 0 on --help; prints the problems and exits 2 on bad flags.
+/// const pm::Config config = options.parse_or_exit(argc, argv);
 /// const auto interval = config.get_duration("heartbeat-interval");
 /// @endcode
 
@@ -25,6 +25,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <iosfwd>
 #include <limits>
 #include <map>
 #include <optional>
@@ -318,6 +319,18 @@ public:
 
     /// The --help text: every option with its type, environment variable and default.
     std::string usage() const;
+
+    /// parse() for main(), with the answers every program gives alike. On --help it writes
+    /// usage() and then `epilogue` to `out` and exits with 0. On a ConfigError it writes
+    /// "<program>: <problems>" and "Run <program> --help for the options." to `err` and exits
+    /// with 2, the usage-error code. Otherwise it returns the Config. It exits through
+    /// std::exit(), which skips the destructors of main()'s locals: call it before main()
+    /// acquires anything that needs releasing.
+    Config parse_or_exit(int argc, const char* const* argv, std::string_view epilogue = {}) const;
+
+    /// parse_or_exit() writing to `out` and `err` instead of stdout and stderr.
+    Config parse_or_exit(int argc, const char* const* argv, std::string_view epilogue,
+                         std::ostream& out, std::ostream& err) const;
 
 private:
     // Checks `text` from `source` against the spec; fills `out` or adds to `problems`.
