@@ -81,9 +81,10 @@ TEST_F(GatewayTest, DispatchReachesTheAgentSignedAndItsResultCompletesTheExecuti
     EXPECT_TRUE(done.has_completed_at());
 }
 
-// Script output is bytes: an agent may send anything, including bytes that are not UTF-8 and
-// NUL, which PostgreSQL's jsonb refuses. The gateway stores them as U+FFFD instead of losing
-// the chunk, the result after it, and the stream.
+// Script output is bytes: an output chunk (a `bytes` field) may hold anything, including bytes
+// that are not UTF-8, and any text may hold NUL; PostgreSQL's jsonb refuses both. The gateway
+// stores them as U+FFFD instead of losing the chunk, the result after it, and the stream.
+// (Result text is a proto `string`: protobuf itself refuses ill-formed UTF-8 there.)
 TEST_F(GatewayTest, OutputThatIsNotUtf8IsRecordedNotFatal) {
     auto& agent = new_agent();
     connect(agent);
@@ -101,20 +102,24 @@ TEST_F(GatewayTest, OutputThatIsNotUtf8IsRecordedNotFatal) {
     output.mutable_output_chunk()->set_data(raw + std::string("\0!", 2));
     output.mutable_output_chunk()->set_sequence(1);
     send(agent, output);
+    const std::string replacement = "\xEF\xBF\xBD";
+    EXPECT_TRUE(eventually([&] {
+        return execution(execution_id).live_output().stdout() ==
+               "ok" + replacement + replacement + replacement + "!";
+    })) << execution(execution_id).DebugString();
 
     pm::v1::AgentMessage result;
     result.set_id(new_ulid());
     result.mutable_action_result()->mutable_action_id()->set_value(execution_id);
     result.mutable_action_result()->set_status(pm::v1::EXECUTION_STATUS_FAILED);
-    result.mutable_action_result()->mutable_output()->set_stdout(raw);
+    result.mutable_action_result()->mutable_output()->set_stdout(std::string("ok\0end", 6));
     result.mutable_action_result()->set_error(std::string("broken\0pipe", 11));
     send(agent, result);
     ASSERT_TRUE(eventually([&] {
         return execution(execution_id).status() == pm::v1::EXECUTION_STATUS_FAILED;
     })) << execution(execution_id).DebugString();
-    const std::string replacement = "\xEF\xBF\xBD";
     const auto done = execution(execution_id);
-    EXPECT_EQ(done.output().stdout(), "ok" + replacement + replacement);
+    EXPECT_EQ(done.output().stdout(), "ok" + replacement + "end");
     EXPECT_EQ(done.error(), "broken" + replacement + "pipe");
     EXPECT_TRUE(gateway_->connections().connected(agent.device_id))
         << "the stream must survive output that is not text";
