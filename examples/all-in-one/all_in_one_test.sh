@@ -9,26 +9,11 @@ binary=$1
 agent_sim=$2
 repo=$3
 cd "$repo"
-work=$(mktemp -d /tmp/pm-all-in-one-test.XXXXXX)
-chmod 755 "$work"  # the cluster runs as the postgres user, which must reach pg/ inside
-pids=()
-cleanup() {
-    for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-        kill -TERM "${pids[i]}" 2>/dev/null || true
-        wait "${pids[i]}" 2>/dev/null || true
-    done
-    [[ -n ${PM_PG_DIR:-} ]] && scripts/pg-throwaway stop --remove "$PM_PG_DIR"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAILED: $*"; for f in "$work"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-wait_ok() { # URL SECONDS
-    for _ in $(seq 1 $(($2 * 10))); do curl -fs "$1" >/dev/null && return 0; sleep 0.1; done
-    return 1
-}
+# The shell tests' shared set-up: make_work_dir, stop_daemons_and_postgres, fail, free_port,
+# wait_ok.
+source tests/system/lib/daemons.sh
+make_work_dir all-in-one-test
+trap stop_daemons_and_postgres EXIT
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 pg_env=$(scripts/pg-throwaway start "$work/pg") || fail "cannot start PostgreSQL"

@@ -257,16 +257,12 @@ int run(const pm::Config& config, pm::Logger& logger) {
 
 int main(int argc, char** argv) {
     const auto set = options();
+    const auto config = set.parse_or_exit(argc, argv);
     auto& logger = pm::default_logger();
     try {
-        const auto config = set.parse(argc, argv);
-        if (config.help_requested()) {
-            fmt::print("{}", set.usage());
-            return 0;
-        }
         logger.set_level(*pm::parse_log_level(config.get_choice("log-level")));
         return run(config, logger);
-    } catch (const pm::ConfigError& e) {
+    } catch (const pm::ConfigError& e) {  // flags that parse but do not fit together
         fmt::print(stderr, "pm-all-in-one: {}\nRun pm-all-in-one --help for the options.\n",
                    e.what());
         return 2;

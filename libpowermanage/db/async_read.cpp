@@ -21,6 +21,8 @@
 
 #include <powermanage/db/async_read.hpp>
 
+#include "db/pipeline_answers.hpp"
+
 namespace pm::db {
 
 namespace asio = boost::asio;
@@ -93,18 +95,7 @@ struct Waiter {
     std::unique_ptr<Pooled> handed;
 };
 
-// The answers collected so far, cleared unless handed on.
-struct Answers {
-    std::vector<PGresult*> results;
-    Answers() = default;
-    Answers(const Answers&) = delete;
-    Answers& operator=(const Answers&) = delete;
-    ~Answers() {
-        for (PGresult* result : results) {
-            PQclear(result);
-        }
-    }
-};
+using Answers = detail::PipelineAnswers;
 
 }  // namespace
 

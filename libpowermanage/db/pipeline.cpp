@@ -3,21 +3,12 @@
 
 #include <powermanage/db/connection.hpp>
 
+#include "db/pipeline_answers.hpp"
+
 namespace pm::db {
 namespace {
 
-// The answers collected so far, cleared unless handed on.
-struct Answers {
-    std::vector<PGresult*> results;
-    Answers() = default;
-    Answers(const Answers&) = delete;
-    Answers& operator=(const Answers&) = delete;
-    ~Answers() {
-        for (PGresult* result : results) {
-            PQclear(result);
-        }
-    }
-};
+using Answers = detail::PipelineAnswers;
 
 bool succeeded(const PGresult* result) {
     const auto status = PQresultStatus(result);

@@ -38,7 +38,14 @@ def test_append_and_read_back(database_url):
         assert events[2].actor_type == "system"
         assert abs(events[0].occurred_at.timestamp() - time.time()) < 60
         assert [e.version for e in store.read_stream("sensor", "s-1", from_version=3)] == [3]
-        everything = list(store.read_all(batch=2))
+        # read_all holds back what committed after a transaction still open anywhere in the
+        # cluster (the commit-safe horizon), and other tests run beside this one: wait for it.
+        deadline = time.monotonic() + 20
+        while True:
+            everything = list(store.read_all(batch=2))
+            if len(everything) == len(events) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert [e.event_id for e in everything] == [e.event_id for e in events]
         page, after = store.read_all_page(limit=1)
         assert after == page[0].position

@@ -1,5 +1,6 @@
 # Sourced by the shell tests that run the daemons as processes on a private PostgreSQL
-# (tests/system/*.sh, examples/minimal-agent/minimal_agent_test.sh) and, for its cleanup, by
+# (tests/system/*.sh, examples/minimal-agent/minimal_agent_test.sh,
+# examples/all-in-one/all_in_one_test.sh) and, for its cleanup, by
 # the gateway load benchmarks. The caller sets `build` (the build directory), calls
 # make_work_dir, and runs from the source directory, where scripts/pg-throwaway is.
 
