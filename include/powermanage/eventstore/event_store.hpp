@@ -40,7 +40,11 @@ struct AppenderOptions {
     /// locks. A writer takes the queued appends of every idle lane into one transaction,
     /// except that it leaves further lanes to another writer once it holds
     /// `parallel_batch_events`; see there for when a second transaction runs beside it.
-    std::size_t writers = 2;
+    /// One by default: on 2 cores, many callers appending a few events each (agents'
+    /// results, dispatches) ran 10–20 % faster with one writer than with the two-writer
+    /// policy (docs/benchmarks.md, 2026-12-08 02:08); bulk appenders that append large
+    /// batches from a few callers set 2 (1.6× at 4 callers of 100 events).
+    std::size_t writers = 1;
     /// With several writers: a second transaction starts beside one in flight only when the
     /// idle lanes hold at least this many events. Many callers appending a few events each
     /// (agents' results, dispatches) then share one large transaction at a time, which on 2
