@@ -16,12 +16,15 @@ void ensure_checkpoint_table(db::Connection& conn, const CheckpointTable& table)
     // CREATE SCHEMA needs the CREATE privilege on the database even when the schema exists,
     // so an integrator whose role may only use its schema must not be asked for it.
     // IF NOT EXISTS is no guard against a follower creating the same object at the same
-    // moment: the loser fails on the catalog's unique index, and finds the object made.
+    // moment: the loser fails on the catalog's unique index (23505), or as the schema, the
+    // table or the table's row type already existing (42P06, 42P07, 42710), and finds the
+    // object made.
     const auto tolerate_race = [&](const std::string& sql) {
         try {
             conn.exec(sql);
         } catch (const db::DatabaseError& e) {
-            if (!e.is_unique_violation() && e.sqlstate() != "42P06" && e.sqlstate() != "42P07") {
+            if (!e.is_unique_violation() && e.sqlstate() != "42P06" && e.sqlstate() != "42P07" &&
+                e.sqlstate() != "42710") {
                 throw;
             }
         }
