@@ -5,6 +5,7 @@
 
 #include <array>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -96,13 +97,15 @@ struct Listener::State : std::enable_shared_from_this<State> {
           io(context),
           options(server_options),
           router(routes),
-          acceptor(asio::make_strand(context)) {}
+          accept_strand(asio::make_strand(context)),
+          acceptor(accept_strand) {}
 
     std::shared_ptr<const void> keep_alive;  // owns options and router
     asio::io_context& io;
     const ServerOptions& options;
     const Router& router;
     std::optional<ssl::context> tls;
+    asio::strand<asio::io_context::executor_type> accept_strand;
     tcp::acceptor acceptor;
     std::uint16_t port = 0;
 
@@ -277,10 +280,7 @@ void Listener::shutdown(std::chrono::milliseconds grace) {
             open.push_back(entry);
         }
     }
-    asio::post(state.acceptor.get_executor(), [self = state_] {
-        boost::system::error_code ignored;
-        self->acceptor.close(ignored);
-    });
+    close_acceptor();
     for (const auto& entry : open) {
         asio::post(entry.strand, [control = entry.control] { control->begin_drain(); });
     }
@@ -294,6 +294,33 @@ void Listener::shutdown(std::chrono::milliseconds grace) {
                    [cancel = entry.cancel] { cancel->emit(asio::cancellation_type::terminal); });
     }
     state.changed.wait_for(lock, kUnwindTime, [&] { return state.connections.empty(); });
+}
+
+void Listener::close_acceptor() {
+    // The acceptor belongs to its strand; closing it there keeps it off the accept loop's
+    // toes. The wait makes shutdown()'s promise hold: once it returns, a connect is refused
+    // rather than queued behind an acceptor that is about to close.
+    const auto& executor = state_->accept_strand;
+    if (executor.running_in_this_thread()) {
+        boost::system::error_code ignored;
+        state_->acceptor.close(ignored);
+        return;
+    }
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(executor, [self = state_, closed] {
+        boost::system::error_code ignored;
+        self->acceptor.close(ignored);
+        closed->set_value();
+    });
+    if (done.wait_for(kUnwindTime) == std::future_status::ready) {
+        return;
+    }
+    // Nothing runs the context (its owner stopped it first): no accept can be in progress,
+    // so closing from here races with nothing.
+    default_logger().warn("rpc listener closed its acceptor without the io_context running");
+    boost::system::error_code ignored;
+    state_->acceptor.close(ignored);
 }
 
 std::size_t Listener::connection_count() const {

@@ -35,14 +35,16 @@ public:
     std::uint16_t port() const;
     /// Starts accepting on the I/O threads.
     void start();
-    /// Stops accepting and asks every connection to drain; waits for them to finish for up to
-    /// `grace`, then cancels those left and waits a little for them to unwind. Blocks; call it
-    /// from a thread that is not running the io_context.
+    /// Stops accepting (the port refuses connections once this returns) and asks every connection
+    /// to drain; waits for them to finish for up to `grace`, then cancels those left and waits a
+    /// little for them to unwind. Blocks; call it from a thread that is not running the io_context.
     void shutdown(std::chrono::milliseconds grace);
     /// Open connections (TLS handshakes in progress included).
     std::size_t connection_count() const;
 
 private:
+    void close_acceptor();
+
     struct State;
     std::shared_ptr<State> state_;
 };
