@@ -1,0 +1,102 @@
+// The administrator's start page: how many devices are online, and what ran recently.
+import { client } from "../api";
+import { ExecutionStatus } from "../gen/pm/v1/common_pb";
+import type { ActionExecution } from "../gen/pm/v1/control_pb";
+import { Link } from "../router";
+import { useAsync } from "../ui/async";
+import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { ExecutionState } from "../ui/status";
+
+const refreshMs = 5000;
+
+export function OverviewPage() {
+  const counts = useAsync(async () => {
+    const [online, offline] = await Promise.all([
+      client.listDevices({ pageSize: 1, statusFilter: "online" }),
+      client.listDevices({ pageSize: 1, statusFilter: "offline" }),
+    ]);
+    return { online: online.totalCount, offline: offline.totalCount };
+  }, [], refreshMs);
+  const recent = useAsync(() => client.listExecutions({ pageSize: 10 }), [], refreshMs);
+  const failures = useAsync(
+    () => client.listExecutions({ pageSize: 5, statusFilter: ExecutionStatus.FAILED }),
+    [],
+    refreshMs,
+  );
+
+  return (
+    <>
+      <PageHeader title="Overview" />
+      <ErrorBanner error={counts.error ?? recent.error ?? failures.error} onRetry={counts.reload} />
+      <section class="stats" aria-label="Devices">
+        <Stat label="Devices online" value={counts.data?.online} tone="ok" href="/devices?status=online" />
+        <Stat label="Devices offline" value={counts.data?.offline} tone="idle" href="/devices?status=offline" />
+        <Stat label="Recent failures" value={failures.data?.totalCount} tone="bad" href="/executions?status=failed" />
+      </section>
+      <section aria-labelledby="recent-title">
+        <h2 id="recent-title">Recent executions</h2>
+        <Executions list={recent.data?.executions} loading={recent.loading && !recent.data} />
+      </section>
+      <section aria-labelledby="failures-title">
+        <h2 id="failures-title">Latest failures</h2>
+        <Executions list={failures.data?.executions} loading={failures.loading && !failures.data} />
+      </section>
+    </>
+  );
+}
+
+function Stat(props: { label: string; value?: number; tone: string; href: string }) {
+  return (
+    <Link href={props.href} class={`stat stat-${props.tone}`}>
+      <span class="stat-value">{props.value ?? "…"}</span>
+      <span class="stat-label">{props.label}</span>
+    </Link>
+  );
+}
+
+function Executions(props: { list?: ActionExecution[]; loading: boolean }) {
+  if (props.loading) return <Spinner />;
+  if (!props.list || props.list.length === 0) {
+    return (
+      <EmptyState title="Nothing has run yet.">
+        Dispatch an action to a device from the <Link href="/devices">Devices</Link> page.
+      </EmptyState>
+    );
+  }
+  return (
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Execution</th>
+          <th scope="col">Device</th>
+          <th scope="col">State</th>
+          <th scope="col">Created</th>
+          <th scope="col">Error</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.list.map((execution) => (
+          <tr key={execution.id}>
+            <td>
+              <Link href={`/executions/${execution.id}`}>
+                <code>{execution.id.slice(-8)}</code>
+              </Link>
+            </td>
+            <td>
+              <Link href={`/devices/${execution.deviceId}`}>
+                <code>{execution.deviceId.slice(-8)}</code>
+              </Link>
+            </td>
+            <td>
+              <ExecutionState status={execution.status} />
+            </td>
+            <td>
+              <Time value={execution.createdAt} />
+            </td>
+            <td class="clip">{execution.error}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

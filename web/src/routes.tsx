@@ -1,0 +1,23 @@
+// Every page of the console, in navigation order: its path, its title in the navigation, and
+// who sees it. The API decides what each role may do; this only keeps the menus relevant.
+import type { ComponentType } from "preact";
+import { DevicesPage } from "./pages/devices";
+import { OverviewPage } from "./pages/overview";
+
+/** A page and where it lives. */
+export interface PageRoute {
+  /** The path pattern, with :name for parameters. */
+  path: string;
+  /** The page; receives the path's parameters. */
+  page: ComponentType<{ params: Record<string, string> }>;
+  /** Its entry in the navigation (none for detail pages). */
+  nav?: string;
+  /** Who sees it: administrators, users, or both (the default). */
+  for?: "admin" | "user";
+}
+
+/** The table the app routes by; the first match wins. */
+export const routes: PageRoute[] = [
+  { path: "/", page: OverviewPage, nav: "Overview", for: "admin" },
+  { path: "/devices", page: DevicesPage, nav: "Devices" },
+];
