@@ -2,9 +2,13 @@
 // its domain's file; validation, authorization and error mapping come from the adapter.
 #include "control/handler_table.hpp"
 
+#include <optional>
 #include <tuple>
+#include <type_traits>
 
+#include <powermanage/auth/cookies.hpp>
 #include <powermanage/db/errors.hpp>
+#include <powermanage/rpc/interceptors.hpp>
 #include <powermanage/validation/validator.hpp>
 
 #include "control/domains.hpp"
@@ -92,6 +96,26 @@ void admit(ControlService::Impl& impl, const std::string& name, Access access, C
     }
 }
 
+// RefreshToken and Logout take the refresh token from the pm_refresh cookie when the body
+// leaves it empty (the contract's rule): a browser cannot read its HttpOnly cookie, so this
+// is how the console renews and ends its session. `filled` holds the copy when one is made.
+template <class Request>
+const Request& with_refresh_cookie(const Request& request, const rpc::CallContext& ctx,
+                                   std::optional<Request>& filled) {
+    if constexpr (std::is_same_v<Request, pm::v1::RefreshTokenRequest> ||
+                  std::is_same_v<Request, pm::v1::LogoutRequest>) {
+        if (request.refresh_token().empty()) {
+            if (auto cookie = rpc::cookie_value(ctx.request_headers, auth::kRefreshCookie);
+                cookie && !cookie->empty()) {
+                filled.emplace(request);
+                filled->set_refresh_token(*cookie);
+                return *filled;
+            }
+        }
+    }
+    return request;
+}
+
 class Registrar {
 public:
     Registrar(rpc::Server* server, ControlService::Impl* service)
@@ -139,7 +163,9 @@ private:
         ControlService::Impl& impl = *service_;
         std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
             [&impl, fn, name = std::move(name), access, check](
-                rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
+                rpc::CallContext& ctx, const Request& sent) -> rpc::Task<rpc::Result<Response>> {
+            std::optional<Request> filled;
+            const Request& request = with_refresh_cookie(sent, ctx, filled);
             Response response;
             co_await impl.workers_.run([&] {
                 Call call{ctx, {}, {}, {}, {}};
@@ -170,7 +196,9 @@ private:
         ControlService::Impl& impl = *service_;
         std::function<rpc::Task<rpc::Result<Response>>(rpc::CallContext&, const Request&)> adapted =
             [&impl, fn, name = std::move(name), access, check](
-                rpc::CallContext& ctx, const Request& request) -> rpc::Task<rpc::Result<Response>> {
+                rpc::CallContext& ctx, const Request& sent) -> rpc::Task<rpc::Result<Response>> {
+            std::optional<Request> filled;
+            const Request& request = with_refresh_cookie(sent, ctx, filled);
             Call call{ctx, {}, {}, {}, {}};
             try {
                 admit(impl, name, access, check, ctx, request, call);

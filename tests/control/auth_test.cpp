@@ -281,6 +281,42 @@ TEST_F(AuthTest, LogoutRevokesTheFamilyAndClearsCookies) {
     EXPECT_CODE(logout(""), Code::invalid_argument);
 }
 
+// A browser cannot read its HttpOnly pm_refresh cookie: RefreshToken and Logout with an empty
+// body take the token from the cookie.
+TEST_F(AuthTest, RefreshAndLogoutTakeTheTokenFromTheCookie) {
+    auto session = login_reply(kAdminEmail, kAdminPassword);
+    ASSERT_OK(session);
+    const auto cookie = headers_of(
+        {{"cookie", "theme=dark; pm_refresh=" + session.response.refresh_token() + "; x=1"}});
+    auto renewed = call<pm::v1::RefreshTokenResponse>("RefreshToken", pm::v1::RefreshTokenRequest{},
+                                                      {}, cookie);
+    ASSERT_OK(renewed);
+    EXPECT_FALSE(renewed.response.access_token().empty());
+    EXPECT_EQ(set_cookies(renewed.headers).size(), 2u);
+    // The cookie's token was used (and so rotated): using it again revokes the family.
+    EXPECT_CODE(refresh(session.response.refresh_token()), Code::unauthenticated);
+
+    auto again = login_reply(kAdminEmail, kAdminPassword);
+    ASSERT_OK(again);
+    auto out = logout("", headers_of({{"cookie", "pm_refresh=" + again.response.refresh_token()}}));
+    ASSERT_OK(out);
+    EXPECT_EQ(set_cookies(out.headers).size(), 2u);
+    EXPECT_CODE(refresh(again.response.refresh_token()), Code::unauthenticated);
+
+    // A token in the body wins over the cookie; no token anywhere is still a bad request.
+    auto third = login_reply(kAdminEmail, kAdminPassword);
+    ASSERT_OK(third);
+    EXPECT_CODE(call<pm::v1::RefreshTokenResponse>("RefreshToken", pm::v1::RefreshTokenRequest{},
+                                                   {}, headers_of({{"cookie", "pm_refresh="}})),
+                Code::invalid_argument);
+    pm::v1::RefreshTokenRequest garbage_body;
+    garbage_body.set_refresh_token("garbage");
+    EXPECT_CODE(call<pm::v1::RefreshTokenResponse>(
+                    "RefreshToken", garbage_body, {},
+                    headers_of({{"cookie", "pm_refresh=" + third.response.refresh_token()}})),
+                Code::unauthenticated);
+}
+
 TEST_F(AuthTest, LoginSetsSessionCookies) {
     auto check = [](const Reply<pm::v1::LoginResponse>& reply, bool secure) {
         const auto cookies = set_cookies(reply.headers);
