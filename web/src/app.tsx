@@ -9,6 +9,7 @@ import { Link, match, navigate, useLocation } from "./router";
 import { routes, type PageRoute } from "./routes";
 import { SessionContext, type Session } from "./session";
 import { ErrorBanner, PageHeader, Spinner } from "./ui/components";
+import { FirstLoginNotice } from "./ui/first-login";
 
 type Gate = { state: "loading" } | { state: "signed-out" } | { state: "error"; error: string } | { state: "in"; user: User };
 
@@ -102,6 +103,9 @@ function Shell(props: { session: Session }) {
         <span class="whoami">
           {session.user.email} <span class="muted">({session.user.role})</span>
         </span>
+        <Link href="/account" class="account-link" aria-current={path === "/account" ? "page" : undefined}>
+          Account
+        </Link>
         <button type="button" class="link-button" onClick={() => void session.signOut()}>
           Sign out
         </button>
@@ -123,6 +127,7 @@ function Shell(props: { session: Session }) {
         </ul>
       </nav>
       <main id="main" class="content">
+        <FirstLoginNotice />
         {Page ? (
           <Page params={found!.params} />
         ) : (
