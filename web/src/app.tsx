@@ -89,9 +89,12 @@ function Shell(props: { session: Session }) {
     }
   }
   // The first page of a role is its home: "/" for a user who has no overview.
-  if (!found && path === "/" && mine.length > 0) {
-    navigate(mine[0].path, true);
-  }
+  // Navigating during render would not re-render this shell (its location listener is added
+  // by an effect that has not run yet on the first render), so redirect from an effect.
+  const home = !found && path === "/" && mine.length > 0 ? mine[0].path : undefined;
+  useEffect(() => {
+    if (home) navigate(home, true);
+  }, [home]);
   const Page = found?.route.page;
   return (
     <div class="shell">
@@ -130,6 +133,8 @@ function Shell(props: { session: Session }) {
         <FirstLoginNotice />
         {Page ? (
           <Page params={found!.params} />
+        ) : home ? (
+          <Spinner />
         ) : (
           <>
             <PageHeader title="Page not found" />

@@ -78,8 +78,8 @@ export function DeviceGroups(props: { deviceId: string }) {
           }}
         >
           <label>
-            Add to group
-            <select value={pick} onChange={(event) => setPick(event.currentTarget.value)}>
+            <span id="group-pick-label">Add to group</span>
+            <select aria-labelledby="group-pick-label" value={pick} onChange={(event) => setPick(event.currentTarget.value)}>
               <option value="">choose a static group</option>
               {joinable.map((group) => (
                 <option key={group.id} value={group.id}>

@@ -34,8 +34,8 @@ export function DeviceSettings(props: { device: Device; onChanged: () => void })
           }}
         >
           <label>
-            Assigned user
-            <select value={owner} disabled={!users.data} onChange={(event) => setOwner(event.currentTarget.value)}>
+            <span id="owner-label">Assigned user</span>
+            <select aria-labelledby="owner-label" value={owner} disabled={!users.data} onChange={(event) => setOwner(event.currentTarget.value)}>
               <option value="">nobody</option>
               {device.assignedUserId && !users.data?.some((user) => user.id === device.assignedUserId) && (
                 <option value={device.assignedUserId}>{emailOf(users.data, device.assignedUserId)}</option>
@@ -71,8 +71,9 @@ export function DeviceSettings(props: { device: Device; onChanged: () => void })
           }}
         >
           <label>
-            Sync interval (minutes)
+            <span id="sync-label">Sync interval (minutes)</span>
             <input
+              aria-labelledby="sync-label"
               type="number"
               min="0"
               max="1440"

@@ -35,8 +35,8 @@ export function MyActionsPage() {
         <>
           <form class="filters" onSubmit={(event) => event.preventDefault()}>
             <label>
-              Device
-              <select value={deviceId} onChange={(event) => setQuery({ device: event.currentTarget.value })}>
+              <span id="device-pick-label">Device</span>
+              <select aria-labelledby="device-pick-label" value={deviceId} onChange={(event) => setQuery({ device: event.currentTarget.value })}>
                 {devices.data.map((device) => (
                   <option key={device.id} value={device.id}>
                     {device.hostname || device.id} ({device.status || "unknown"})
