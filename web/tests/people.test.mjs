@@ -55,6 +55,33 @@ async function enrolThrowawayDevice(hostname) {
   return { id: registered.deviceId.value, hostname };
 }
 
+test("the bootstrap admin of a new installation is asked to change the setup password", async () => {
+  const alone = (await api("ListUsers", { pageSize: 1 }, admin)).totalCount === 1;
+  const page = await newPage(browser);
+  await signIn(page);
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  const notice = page.getByRole("complementary", { name: "Change the setup password" });
+  if (!alone) {
+    // Other tests created users first: this is no longer a new installation.
+    await page.waitForTimeout(500);
+    assert.equal(await notice.count(), 0);
+    return;
+  }
+  await notice.waitFor();
+  await checkAccessibility(page, "first sign-in");
+  await screenshot(page, "first-sign-in");
+  await notice.getByRole("link", { name: "Change your password" }).click();
+  await page.getByRole("heading", { level: 1, name: "Your account" }).waitFor();
+  await notice.getByRole("button", { name: "Dismiss" }).click();
+  await notice.waitFor({ state: "detached" });
+  // Remembered in this browser: not shown again after a reload.
+  await page.goto(stackEnv().PM_CONSOLE_URL + "/");
+  await page.getByRole("heading", { level: 1, name: "Overview" }).waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await notice.count(), 0);
+  assertNoPageErrors(page);
+});
+
 test("a registration token's secret and enrolment command are shown once", async () => {
   const page = await newPage(browser);
   await signIn(page);

@@ -97,7 +97,7 @@ function CatalogueItem(props: { deviceId: string; item: AvailableItem; onChanged
         {item.selected ? <Badge tone="ok">chosen</Badge> : <Badge tone="idle">not chosen</Badge>}
       </div>
       {item.sourceDescription && <p>{item.sourceDescription}</p>}
-      {item.actions.length > 0 && (
+      {item.sourceType !== "action" && item.actions.length > 0 && (
         <p class="muted">
           Contains: {item.actions.map((action) => `${action.name} (${actionTypeWord(action.type)})`).join(", ")}
         </p>

@@ -216,9 +216,17 @@ function UserRow(props: { user: User; onChanged: () => void; onNotice: (text: st
         )}
         <ConfirmButton
           label="Delete"
-          question={`Delete ${user.email}? They will no longer be able to sign in.`}
+          question={
+            me
+              ? "Delete your own account? You will be signed out at once and cannot sign in again."
+              : `Delete ${user.email}? They will no longer be able to sign in.`
+          }
           disabled={command.busy}
-          onConfirm={() => void command.run(() => client.deleteUser({ id: user.id }), `${user.email} was deleted.`)}
+          onConfirm={async () => {
+            // The API refuses to delete the last administrator; other admins may delete themselves.
+            const ok = await command.run(() => client.deleteUser({ id: user.id }), `${user.email} was deleted.`);
+            if (ok && me) await session.signOut();
+          }}
         />
       </td>
     </tr>
