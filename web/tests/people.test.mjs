@@ -184,6 +184,17 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
   await checkAccessibility(userPage, "my devices");
   await screenshot(userPage, "my-devices");
 
+  // Their device's page answers them (read-only: no delete, no label editing).
+  await userPage.getByRole("table", { name: "Devices" }).getByRole("link", { name: first.hostname }).click();
+  await userPage.getByRole("heading", { level: 1, name: first.hostname }).waitFor();
+  await userPage.getByRole("heading", { name: "Recent executions" }).waitFor();
+  await userPage.getByText("Nothing is assigned to this device.").waitFor();
+  assert.equal(await userPage.getByRole("alert").count(), 0, "no refusal on the user's own device page");
+  assert.equal(await userPage.getByRole("button", { name: "Delete device" }).count(), 0);
+  await checkAccessibility(userPage, "my device");
+  await screenshot(userPage, "my-device");
+  await openNav(userPage, "Devices", "My devices");
+
   // Unassigning on the device page takes it away from the user's list.
   await openDevice(page, second);
   await page.getByRole("button", { name: "Unassign" }).click();

@@ -17,7 +17,7 @@ const refreshMs = 5000;
 /** The device page, /devices/:id. */
 export function DevicePage(props: { params: Record<string, string> }) {
   const id = props.params.id;
-  const { isAdmin } = useSession();
+  const { isAdmin, user } = useSession();
   // A not-found answer is kept apart from other errors: it means the device is gone for good.
   const device = useAsync(
     () =>
@@ -98,7 +98,15 @@ export function DevicePage(props: { params: Record<string, string> }) {
           <Time value={shown.certExpiresAt} empty="unknown" />
         </dd>
         <dt>Assigned to</dt>
-        <dd>{shown.assignedUserId ? emailOf(users.data, shown.assignedUserId) : <span class="muted">nobody</span>}</dd>
+        <dd>
+          {!shown.assignedUserId ? (
+            <span class="muted">nobody</span>
+          ) : shown.assignedUserId === user.id ? (
+            `you (${user.email})`
+          ) : (
+            emailOf(users.data, shown.assignedUserId)
+          )}
+        </dd>
         <dt>Sync interval</dt>
         <dd>{shown.syncIntervalMinutes > 0 ? `${shown.syncIntervalMinutes} min` : "default (30 min)"}</dd>
       </dl>
