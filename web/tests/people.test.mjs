@@ -260,7 +260,30 @@ test("labels edited on the device page persist", async () => {
   const page = await newPage(browser);
   await signIn(page);
   const device = (await api("ListDevices", { pageSize: 100, statusFilter: "online" }, admin)).devices[0];
+  // Something applied and something run, so the page shows them.
+  const action = await api("CreateAction", {
+    name: `Rotate the logs ${unique()}`,
+    type: "ACTION_TYPE_SHELL",
+    shell: { script: "echo rotated" },
+  }, admin);
+  await api("CreateAssignment", {
+    sourceType: "action",
+    sourceId: action.action.id,
+    targetType: "device",
+    targetId: device.id,
+    mode: "ASSIGNMENT_MODE_PRESENT",
+  }, admin);
+  const execution = await api("DispatchAction", { deviceId: device.id, actionId: action.action.id }, admin);
+  const group = await api("CreateDeviceGroup", { name: `Front desk ${unique()}`, description: "static" }, admin);
   await openDevice(page, device);
+  await page.getByRole("table", { name: "Resolved assignments" }).getByText(action.action.name).waitFor();
+  await page.getByRole("table", { name: "Recent executions" }).getByRole("link", { name: execution.execution.id.slice(-8) }).waitFor();
+
+  // Joining a static group from the device page.
+  await page.getByRole("combobox", { name: "Add to group" }).selectOption({ label: group.group.name });
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await page.getByRole("list", { name: "Groups of this device" }).getByRole("link", { name: group.group.name }).waitFor();
+  assert.ok((await api("GetDeviceGroup", { id: group.group.id }, admin)).deviceIds.includes(device.id));
   const key = `room${unique()}`;
   await page.getByLabel("New label key").fill(key);
   await page.getByLabel("Value", { exact: true }).fill("berlin");
