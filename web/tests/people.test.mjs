@@ -199,7 +199,10 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
   await openDevice(page, second);
   await page.getByRole("button", { name: "Unassign" }).click();
   await page.locator("dl.facts").getByText("nobody").waitFor();
-  await userPage.getByRole("table", { name: "Devices" }).getByRole("link", { name: second.hostname }).waitFor({ state: "detached" });
+  await userPage.goto(stackEnv().PM_CONSOLE_URL + "/");
+  await userPage.getByRole("heading", { level: 1, name: "My devices" }).waitFor();
+  await userPage.getByRole("table", { name: "Devices" }).getByRole("link", { name: first.hostname }).waitFor();
+  assert.deepEqual(await rows.getByRole("link").allTextContents(), [first.hostname]);
   assert.equal((await api("ListDevices", { pageSize: 100 }, await token(email, password))).totalCount, 1);
   assertNoPageErrors(page);
   assertNoPageErrors(userPage);
@@ -277,7 +280,8 @@ test("labels edited on the device page persist", async () => {
   const group = await api("CreateDeviceGroup", { name: `Front desk ${unique()}`, description: "static" }, admin);
   await openDevice(page, device);
   await page.getByRole("table", { name: "Resolved assignments" }).getByText(action.action.name).waitFor();
-  await page.getByRole("table", { name: "Recent executions" }).getByRole("link", { name: execution.execution.id.slice(-8) }).waitFor();
+  const ran = page.getByRole("table", { name: "Recent executions" }).getByRole("row").filter({ hasText: action.action.name });
+  await ran.getByRole("link", { name: execution.execution.id.slice(-8) }).waitFor();
 
   // Joining a static group from the device page.
   await page.getByRole("combobox", { name: "Add to group" }).selectOption({ label: group.group.name });

@@ -81,6 +81,15 @@ export function DeviceExecutions(props: { deviceId: string }) {
     refreshMs,
   );
   const list = executions.data?.executions ?? [];
+  // Executions carry only the action's id; names are looked up once per action (a user may not
+  // be allowed to read actions: then the type alone is shown).
+  const actionIds = [...new Set(list.map((execution) => execution.actionId).filter(Boolean))].sort();
+  const names = useAsync(async () => {
+    const found = await Promise.all(
+      actionIds.map((id) => client.getAction({ id }).then((response) => response.action, () => undefined)),
+    );
+    return new Map(found.filter((action) => action !== undefined).map((action) => [action.id, action.name]));
+  }, [actionIds.join(",")]);
   return (
     <section aria-labelledby="executions-title">
       <h2 id="executions-title">Recent executions</h2>
@@ -94,7 +103,7 @@ export function DeviceExecutions(props: { deviceId: string }) {
           <thead>
             <tr>
               <th scope="col">Execution</th>
-              <th scope="col">Type</th>
+              <th scope="col">Action</th>
               <th scope="col">State</th>
               <th scope="col">Created</th>
               <th scope="col">Error</th>
@@ -108,7 +117,9 @@ export function DeviceExecutions(props: { deviceId: string }) {
                     <code>{execution.id.slice(-8)}</code>
                   </Link>
                 </td>
-                <td>{actionTypeWord(execution.type)}</td>
+                <td>
+                  {names.data?.get(execution.actionId) ?? <span class="muted">{actionTypeWord(execution.type)} action</span>}
+                </td>
                 <td>
                   <ExecutionState status={execution.status} />
                 </td>
