@@ -100,6 +100,12 @@ test("a registration token's secret and enrolment command are shown once", async
   assert.match(command, /pm-agent --state-dir \/var\/lib\/pm-agent/);
   assert.ok(command.includes(`--control-url ${origin}`), `the command names this server: ${command}`);
   assert.ok(command.includes(`--token '${secret}'`), `the command carries the secret: ${command}`);
+  // Copy puts the command on the clipboard, or (without clipboard access) selects it for Ctrl+C.
+  await panel.getByRole("button", { name: "Copy" }).nth(1).click();
+  const said = await panel.getByRole("status").filter({ hasText: /Copied|Selected/ }).textContent();
+  if (said.startsWith("Selected")) {
+    assert.equal((await page.evaluate(() => window.getSelection().toString())).trim(), command.trim());
+  }
   await checkAccessibility(page, "registration token created");
   await screenshot(page, "registration-token-created");
 
@@ -146,7 +152,11 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
   await page.getByRole("button", { name: "Create user" }).click();
   const userRow = page.getByRole("table", { name: "Users" }).getByRole("row").filter({ hasText: email });
   await userRow.waitFor();
-  assert.equal(await userRow.getByRole("combobox", { name: `Role of ${email}` }).inputValue(), "user");
+  await userRow.getByText("user", { exact: true }).waitFor();
+  // Role changes there and back, as the API then reports.
+  await userRow.getByRole("button", { name: `Make ${email} an admin` }).click();
+  await userRow.getByRole("button", { name: `Make ${email} a user` }).click();
+  await userRow.getByRole("button", { name: `Make ${email} an admin` }).waitFor();
 
   // You cannot delete yourself: the API's refusal is shown.
   const me = page.getByRole("table", { name: "Users" }).getByRole("row").filter({ hasText: "(you)" });
@@ -161,6 +171,7 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
   const [first, second] = fleet.slice(-2);
   const users = (await api("ListUsers", { pageSize: 100 }, admin)).users;
   const user = users.find((u) => u.email === email);
+  assert.equal(user.role, "user");
 
   // The first through the device page, the second through the API.
   await openDevice(page, first);

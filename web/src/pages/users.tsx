@@ -171,21 +171,22 @@ function UserRow(props: { user: User; onChanged: () => void; onNotice: (text: st
         )}
       </td>
       <td>
-        <label class="visually-hidden" for={`role-${user.id}`}>
-          Role of {user.email}
-        </label>
-        <select
-          id={`role-${user.id}`}
-          value={user.role}
-          disabled={command.busy}
-          onChange={(event) => {
-            const role = event.currentTarget.value;
-            void command.run(() => client.updateUserRole({ id: user.id, role }), `${user.email} is now ${role}.`);
-          }}
-        >
-          <option value="user">user</option>
-          <option value="admin">admin</option>
-        </select>
+        {/* A button, not a select: arrowing through a select would change the role on each key. */}
+        <span class="role-cell">
+          <Badge tone={user.role === "admin" ? "info" : "idle"}>{user.role}</Badge>
+          <button
+            type="button"
+            class="link-button"
+            aria-label={`Make ${user.email} ${user.role === "admin" ? "a user" : "an admin"}`}
+            disabled={command.busy}
+            onClick={() => {
+              const role = user.role === "admin" ? "user" : "admin";
+              void command.run(() => client.updateUserRole({ id: user.id, role }), `${user.email} is now ${role}.`);
+            }}
+          >
+            {user.role === "admin" ? "make user" : "make admin"}
+          </button>
+        </span>
       </td>
       <td>{user.disabled ? <Badge tone="idle">disabled</Badge> : <Badge tone="ok">active</Badge>}</td>
       <td>
