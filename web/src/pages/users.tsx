@@ -181,7 +181,7 @@ function UserRow(props: { user: User; onChanged: () => void; onNotice: (text: st
             disabled={command.busy}
             onClick={() => {
               const role = user.role === "admin" ? "user" : "admin";
-              void command.run(() => client.updateUserRole({ id: user.id, role }), `${user.email} is now ${role}.`);
+              void command.run(() => client.updateUserRole({ id: user.id, role }), `${user.email} is now ${role === "admin" ? "an admin" : "a user"}.`);
             }}
           >
             {user.role === "admin" ? "make user" : "make admin"}
