@@ -9,6 +9,7 @@ import { Link, match, navigate, useLocation } from "./router";
 import { routes, type PageRoute } from "./routes";
 import { SessionContext, type Session } from "./session";
 import { ErrorBanner, PageHeader, Spinner } from "./ui/components";
+import { FirstLoginNotice } from "./ui/first-login";
 
 type Gate = { state: "loading" } | { state: "signed-out" } | { state: "error"; error: string } | { state: "in"; user: User };
 
@@ -88,9 +89,12 @@ function Shell(props: { session: Session }) {
     }
   }
   // The first page of a role is its home: "/" for a user who has no overview.
-  if (!found && path === "/" && mine.length > 0) {
-    navigate(mine[0].path, true);
-  }
+  // Navigating during render would not re-render this shell (its location listener is added
+  // by an effect that has not run yet on the first render), so redirect from an effect.
+  const home = !found && path === "/" && mine.length > 0 ? mine[0].path : undefined;
+  useEffect(() => {
+    if (home) navigate(home, true);
+  }, [home]);
   const Page = found?.route.page;
   return (
     <div class="shell">
@@ -102,6 +106,9 @@ function Shell(props: { session: Session }) {
         <span class="whoami">
           {session.user.email} <span class="muted">({session.user.role})</span>
         </span>
+        <Link href="/account" class="account-link" aria-current={path === "/account" ? "page" : undefined}>
+          Account
+        </Link>
         <button type="button" class="link-button" onClick={() => void session.signOut()}>
           Sign out
         </button>
@@ -123,8 +130,11 @@ function Shell(props: { session: Session }) {
         </ul>
       </nav>
       <main id="main" class="content">
+        <FirstLoginNotice />
         {Page ? (
           <Page params={found!.params} />
+        ) : home ? (
+          <Spinner />
         ) : (
           <>
             <PageHeader title="Page not found" />

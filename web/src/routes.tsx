@@ -3,6 +3,11 @@
 import type { ComponentType } from "preact";
 import { DevicesPage } from "./pages/devices";
 import { OverviewPage } from "./pages/overview";
+import { AccountPage } from "./pages/account";
+import { DevicePage } from "./pages/device";
+import { MyActionsPage } from "./pages/my-actions";
+import { TokensPage } from "./pages/tokens";
+import { UsersPage } from "./pages/users";
 
 /** A page and where it lives. */
 export interface PageRoute {
@@ -20,4 +25,9 @@ export interface PageRoute {
 export const routes: PageRoute[] = [
   { path: "/", page: OverviewPage, nav: "Overview", for: "admin" },
   { path: "/devices", page: DevicesPage, nav: "Devices" },
+  { path: "/devices/:id", page: DevicePage },
+  { path: "/my-actions", page: MyActionsPage, nav: "My actions", for: "user" },
+  { path: "/users", page: UsersPage, nav: "Users", for: "admin" },
+  { path: "/tokens", page: TokensPage, nav: "Registration tokens", for: "admin" },
+  { path: "/account", page: AccountPage },
 ];
