@@ -16,7 +16,8 @@ load_setup gateway-load daemons/pm-control daemons/pm-gateway daemons/pm-admin b
 echo "== limits in this run"
 openssl speed -seconds 3 ecdsap256 2>/dev/null | tail -1
 
-eval "$(scripts/pg-throwaway start)"
+pg_env=$(scripts/pg-throwaway start) || { echo "run_load.sh: could not start PostgreSQL (the reason is above)" >&2; exit 1; }
+eval "$pg_env"
 admin=$PM_TEST_DATABASE_URL
 psql "$admin" -qc "CREATE DATABASE pm_load"
 url=${admin%/*}/pm_load

@@ -15,7 +15,8 @@ duration=${4:-20s}
 source "$repo/benchmarks/gateway/load_setup.sh"
 load_setup sync-load daemons/pm-control daemons/pm-gateway daemons/pm-admin benchmarks/gateway/sync_load
 
-eval "$(scripts/pg-throwaway start)"
+pg_env=$(scripts/pg-throwaway start) || { echo "run_sync_load.sh: could not start PostgreSQL (the reason is above)" >&2; exit 1; }
+eval "$pg_env"
 admin=$PM_TEST_DATABASE_URL
 psql "$admin" -qc "CREATE DATABASE pm_sync_load"
 url=${admin%/*}/pm_sync_load
