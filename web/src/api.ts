@@ -66,7 +66,11 @@ export function errorText(error: unknown): string {
       case Code.Unavailable:
         return `The server is unavailable (${error.rawMessage}). Try again in a moment.`;
       case Code.PermissionDenied:
-        return `You are not allowed to do this: ${sentence(error.rawMessage)}`;
+        // The bare refusal of the policy says nothing a person can act on; a handler's own
+        // reason ("current password is incorrect") does.
+        return !error.rawMessage || error.rawMessage === "permission denied"
+          ? "You are not allowed to do this. Ask an administrator if you need it."
+          : sentence(error.rawMessage);
       default:
         return sentence(error.rawMessage) || `The request failed (${Code[error.code]}).`;
     }
