@@ -2,7 +2,7 @@
 // a set, sets in a definition), so one list page and one detail page serve both, each given
 // the RPCs of its kind.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { Link, navigate } from "../router";
 import { useAsync, useCommand } from "../ui/async";
 import { ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Pager, Spinner, Time } from "../ui/components";
@@ -216,11 +216,16 @@ function CollectionEditor(props: {
       for (const [index, memberId] of ids.entries()) {
         if (before.get(memberId) !== index) await kind.reorder(item.id, memberId, index);
       }
-    } finally {
+    } catch (error) {
       setPending(undefined);
+      throw error;
+    } finally {
       props.reload();
     }
   });
+  // The new order stays on screen until the reloaded members replace it: going back to the old
+  // order in between would move the rows twice and lose the keyboard focus.
+  useEffect(() => setPending(undefined), [props.members]);
 
   const memberIds = new Set(props.members.map((member) => member.id));
   const choices = [...(candidates?.entries() ?? [])].filter(([candidate]) => !memberIds.has(candidate) && candidate !== item.id);

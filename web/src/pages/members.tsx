@@ -34,7 +34,7 @@ export function MemberList(props: {
 
   const move = async (id: string, to: number, focus?: "up" | "down") => {
     const from = members.findIndex((member) => member.id === id);
-    if (from < 0 || to < 0 || to >= members.length || from === to) return;
+    if (busy || from < 0 || to < 0 || to >= members.length || from === to) return;
     const ids = members.map((member) => member.id).filter((item) => item !== id);
     ids.splice(to, 0, id);
     const name = members[from].name;
@@ -103,7 +103,9 @@ export function MemberList(props: {
                 id={`move-up-${member.id}`}
                 aria-label={`Move ${member.name} up`}
                 title="Move up"
-                disabled={busy || index === 0}
+                // Not disabled while saving: a disabled button drops the keyboard focus.
+                aria-disabled={busy}
+                disabled={index === 0}
                 onClick={() => void move(member.id, index - 1, "up")}
               >
                 ↑
@@ -113,7 +115,8 @@ export function MemberList(props: {
                 id={`move-down-${member.id}`}
                 aria-label={`Move ${member.name} down`}
                 title="Move down"
-                disabled={busy || index === members.length - 1}
+                aria-disabled={busy}
+                disabled={index === members.length - 1}
                 onClick={() => void move(member.id, index + 1, "down")}
               >
                 ↓
@@ -122,8 +125,8 @@ export function MemberList(props: {
                 type="button"
                 class="danger"
                 aria-label={`Remove ${member.name}`}
-                disabled={busy}
-                onClick={() => props.onRemove(member)}
+                aria-disabled={busy}
+                onClick={() => !busy && props.onRemove(member)}
               >
                 Remove
               </button>
