@@ -89,6 +89,11 @@ test("a file action with a relative path shows the API's refusal in the form", a
   await page.getByRole("button", { name: "Create action" }).click();
   await page.getByRole("alert").filter({ hasText: /file\.path must start with "\/"/ }).waitFor();
   assert.match(page.url(), /\/actions\/new$/, "nothing was created");
+  // The field the API named says so too, and has the keyboard.
+  const path = page.getByLabel("Path (required)");
+  assert.equal(await path.getAttribute("aria-invalid"), "true");
+  await page.waitForFunction(() => document.activeElement?.id === "params-file-path");
+  assert.match(await page.locator("#params-file-path-error").innerText(), /^Must start with "\/"$/);
   await checkAccessibility(page, "action form with an error");
   await screenshot(page, "action-error");
 
@@ -185,5 +190,50 @@ test("a definition holds a set, and its name and description can be changed", as
   await openNav(page, "Definitions");
   await page.getByRole("table", { name: "Definitions" }).getByRole("link", { name: `${name} v2` }).waitFor();
   await screenshot(page, "definitions");
+  assertNoPageErrors(page);
+});
+
+test("every action type has a parameters form, and nested repository blocks reach the API", async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  await openNav(page, "Actions");
+  await page.getByRole("link", { name: "New action" }).click();
+  const types = await page.getByLabel("Type").locator("option").allTextContents();
+  assert.ok(types.length >= 11, `every type of the contract is offered: ${types.join(", ")}`);
+  for (const label of types) {
+    await page.getByLabel("Type").selectOption({ label });
+    const section = page.locator("fieldset.section").filter({ has: page.locator("legend", { hasText: `${label} parameters` }) });
+    await section.waitFor();
+    assert.ok((await section.locator("input, textarea, select").count()) > 0, `${label} has fields`);
+  }
+
+  await page.getByLabel("Type").selectOption({ label: "Package repository" });
+  const name = `Vendor repo ${run}`;
+  await page.getByLabel("Name (required)", { exact: true }).fill(name);
+  await page.getByLabel("Repository name (required)").fill("vendor");
+  await page.getByLabel("Configure APT").check();
+  await page.locator("#params-repository-apt-url").fill("https://apt.example.com/debian");
+  await page.locator("#params-repository-apt-components").fill("main contrib");
+  await checkAccessibility(page, "repository form");
+  await screenshot(page, "action-repository");
+  await page.getByRole("button", { name: "Create action" }).click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+  const { action } = await api("GetAction", { id: page.url().split("/").pop() }, await token());
+  assert.equal(action.repository.name, "vendor");
+  assert.equal(action.repository.apt.url, "https://apt.example.com/debian");
+  assert.deepEqual(action.repository.apt.components, ["main", "contrib"]);
+  assert.equal(action.repository.dnf, undefined, "blocks not configured are not sent");
+
+  // The systemd form's enum reaches the API as the chosen state.
+  await page.getByRole("link", { name: "All actions" }).click();
+  await page.getByRole("link", { name: "New action" }).click();
+  await page.getByLabel("Type").selectOption({ label: "Systemd unit" });
+  await page.getByLabel("Name (required)", { exact: true }).fill(`Restart nginx ${run}`);
+  await page.getByLabel("Unit name (required)").fill("nginx.service");
+  await page.getByLabel("State to reach").selectOption({ label: "Restarted" });
+  await page.getByRole("button", { name: "Create action" }).click();
+  await page.getByRole("heading", { level: 1, name: `Restart nginx ${run}` }).waitFor();
+  const unit = (await api("GetAction", { id: page.url().split("/").pop() }, await token())).action;
+  assert.equal(unit.systemd.desiredState, "SYSTEMD_UNIT_STATE_RESTARTED");
   assertNoPageErrors(page);
 });

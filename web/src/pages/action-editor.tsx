@@ -10,6 +10,7 @@ import { Link, navigate } from "../router";
 import { useAsync, useCommand } from "../ui/async";
 import { ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
 import { actionTypes, typeInfo, typeLabel, type TypeInfo } from "./action-types";
+import { fieldErrors } from "./field-errors";
 import { ParamsForm, type ParamValues } from "./params-form";
 import "./configuration.css";
 
@@ -129,6 +130,13 @@ function ActionForm(props: { initial: Draft; existing?: ManagedAction }) {
     navigate("/actions");
   });
 
+  const errors = fieldErrors(save.error, info?.paramsCase ?? "");
+  // After a refusal, take the keyboard to the first field the API named.
+  useEffect(() => {
+    const first = [...document.querySelectorAll<HTMLElement>("form.editor [id]")].find((element) => errors[element.id]);
+    first?.focus();
+  }, [save.error]);
+
   const set = (change: Partial<Draft>) => {
     save.clear();
     setDraft({ ...draft, ...change });
@@ -164,13 +172,13 @@ function ActionForm(props: { initial: Draft; existing?: ManagedAction }) {
           void save.run();
         }}
       >
-        <Field label="Name (required)" id="action-name">
+        <Field label="Name (required)" id="action-name" error={errors["action-name"]}>
           <input id="action-name" value={draft.name} required maxLength={255} disabled={busy} onInput={(event) => set({ name: event.currentTarget.value })} />
         </Field>
-        <Field label="Description" id="action-description">
+        <Field label="Description" id="action-description" error={errors["action-description"]}>
           <textarea id="action-description" class="short prose" value={draft.description} maxLength={1024} disabled={busy} onInput={(event) => set({ description: event.currentTarget.value })} />
         </Field>
-        <Field label="Type" id="action-type" hint={info?.summary}>
+        <Field label="Type" id="action-type" hint={info?.summary} error={errors["action-type"]}>
           <select
             id="action-type"
             value={String(draft.type)}
@@ -197,25 +205,27 @@ function ActionForm(props: { initial: Draft; existing?: ManagedAction }) {
               value={draft.params}
               idPrefix={`params-${info.paramsCase}`}
               disabled={busy}
+              errors={errors}
               onChange={(params) => set({ params })}
             />
           </fieldset>
         )}
         <fieldset class="section">
           <legend>Running</legend>
-          <Field label="Timeout (seconds)" id="action-timeout" hint={saved ? "0 keeps the current timeout." : "0 uses the server's default (300 s)."}>
+          <Field label="Timeout (seconds)" id="action-timeout" hint={saved ? "0 keeps the current timeout." : "0 uses the server's default (300 s)."} error={errors["action-timeout"]}>
             <input
               id="action-timeout"
               type="number"
               min={0}
               step={1}
               value={String(draft.timeoutSeconds)}
-              aria-describedby="action-timeout-hint"
+              aria-describedby={errors["action-timeout"] ? "action-timeout-hint action-timeout-error" : "action-timeout-hint"}
+              aria-invalid={errors["action-timeout"] ? true : undefined}
               disabled={busy}
               onInput={(event) => set({ timeoutSeconds: Number(event.currentTarget.value) || 0 })}
             />
           </Field>
-          <ParamsForm schema={ActionScheduleSchema} value={draft.schedule} idPrefix="schedule" disabled={busy} onChange={(schedule) => set({ schedule })} />
+          <ParamsForm schema={ActionScheduleSchema} value={draft.schedule} idPrefix="schedule" disabled={busy} errors={errors} onChange={(schedule) => set({ schedule })} />
         </fieldset>
         <ErrorBanner error={save.error} />
         {notice && <Notice>{notice}</Notice>}

@@ -101,7 +101,7 @@ export const fieldLooks: Record<string, Record<string, FieldLook>> = {
     pin: { label: "Block automatic updates" },
   },
   "pm.v1.RepositoryParams": {
-    name: { hint: "Letters and digits only; also names the repository file.", required: true },
+    name: { label: "Repository name", hint: "Letters and digits only; also names the repository file.", required: true },
   },
   "pm.v1.AptRepository": { components: { hint: "Separated by spaces, e.g. main contrib." }, gpgKey: { label: "GPG key (ASCII-armoured)", multiline: true } },
   "pm.v1.DnfRepository": { baseurl: { label: "Base URL" } },

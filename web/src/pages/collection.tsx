@@ -135,11 +135,12 @@ export function CollectionPage(props: { kind: CollectionKind; id: string }) {
   const loaded = useAsync(() => kind.get(id), [id]);
   const candidates = useAsync(() => kind.candidates(), []);
 
-  if (!loaded.data) {
+  // Members are shown by name, so the page waits for the names too (or for their failure).
+  if (!loaded.data || (!candidates.data && !candidates.error)) {
     return (
       <>
         <PageHeader title={kind.noun.charAt(0).toUpperCase() + kind.noun.slice(1)} />
-        {loaded.loading ? (
+        {loaded.loading || (loaded.data && !candidates.data) ? (
           <Spinner label={`Loading the ${kind.noun}…`} />
         ) : /not found/i.test(loaded.error ?? "") ? (
           <EmptyState title={`This ${kind.noun} does not exist (any more).`}>

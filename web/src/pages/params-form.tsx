@@ -33,8 +33,10 @@ export function ParamsForm(props: {
   onChange: (value: ParamValues) => void;
   idPrefix: string;
   disabled?: boolean;
+  /** What the API said is wrong, by control id (see field-errors.ts). */
+  errors?: Record<string, string>;
 }) {
-  const { schema, value, onChange, idPrefix, disabled } = props;
+  const { schema, value, onChange, idPrefix, disabled, errors } = props;
   return (
     <>
       {schema.fields.map((field) => (
@@ -45,6 +47,7 @@ export function ParamsForm(props: {
           id={`${idPrefix}-${field.localName}`}
           value={value[field.localName]}
           disabled={disabled}
+          errors={errors}
           onChange={(next) => onChange({ ...value, [field.localName]: next })}
         />
       ))}
@@ -58,12 +61,15 @@ function FieldControl(props: {
   id: string;
   value: unknown;
   disabled?: boolean;
+  errors?: Record<string, string>;
   onChange: (value: unknown) => void;
 }) {
-  const { schema, field, id, value, disabled, onChange } = props;
+  const { schema, field, id, value, disabled, errors, onChange } = props;
+  const error = errors?.[id];
+  const invalid = error ? true : undefined;
   const look = lookOf(schema, field);
   const label = (look.label ?? labelOf(field.localName)) + (look.required ? " (required)" : "");
-  const described = look.hint ? `${id}-hint` : undefined;
+  const described = [look.hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
 
   switch (field.fieldKind) {
     case "scalar":
@@ -86,13 +92,14 @@ function FieldControl(props: {
       }
       if (field.scalar === ScalarType.STRING) {
         return (
-          <Field label={label} id={id} hint={look.hint}>
+          <Field label={label} id={id} hint={look.hint} error={error}>
             {look.multiline ? (
               <textarea
                 id={id}
                 value={String(value ?? "")}
                 placeholder={look.placeholder}
                 aria-describedby={described}
+                aria-invalid={invalid}
                 disabled={disabled}
                 spellcheck={false}
                 onInput={(event) => onChange(event.currentTarget.value)}
@@ -103,6 +110,7 @@ function FieldControl(props: {
                 value={String(value ?? "")}
                 placeholder={look.placeholder}
                 aria-describedby={described}
+                aria-invalid={invalid}
                 disabled={disabled}
                 onInput={(event) => onChange(event.currentTarget.value)}
               />
@@ -111,13 +119,14 @@ function FieldControl(props: {
         );
       }
       return (
-        <Field label={label} id={id} hint={look.hint}>
+        <Field label={label} id={id} hint={look.hint} error={error}>
           <input
             id={id}
             type="number"
             step={1}
             value={String(value ?? 0)}
             aria-describedby={described}
+            aria-invalid={invalid}
             disabled={disabled}
             onInput={(event) => onChange(Number(event.currentTarget.value) || 0)}
           />
@@ -125,11 +134,12 @@ function FieldControl(props: {
       );
     case "enum":
       return (
-        <Field label={label} id={id} hint={look.hint}>
+        <Field label={label} id={id} hint={look.hint} error={error}>
           <select
             id={id}
             value={String(value ?? 0)}
             aria-describedby={described}
+            aria-invalid={invalid}
             disabled={disabled}
             onChange={(event) => onChange(Number(event.currentTarget.value))}
           >
@@ -146,6 +156,7 @@ function FieldControl(props: {
         <ListInput
           id={id}
           label={label}
+          error={error}
           hint={look.hint ?? "Separated by spaces."}
           value={(value as string[] | undefined) ?? []}
           disabled={disabled}
@@ -157,6 +168,7 @@ function FieldControl(props: {
         <MapInput
           id={id}
           label={label}
+          error={error}
           hint={look.hint ?? "One key=value per line."}
           value={(value as Record<string, string> | undefined) ?? {}}
           disabled={disabled}
@@ -183,6 +195,7 @@ function FieldControl(props: {
               value={value as ParamValues}
               idPrefix={id}
               disabled={disabled}
+              errors={errors}
               onChange={onChange}
             />
           )}
@@ -202,6 +215,7 @@ function enumWord(valueName: string, enumName: string): string {
 function ListInput(props: {
   id: string;
   label: string;
+  error?: string;
   hint: string;
   value: string[];
   disabled?: boolean;
@@ -209,7 +223,7 @@ function ListInput(props: {
 }) {
   const [draft, setDraft] = useState(props.value.join(" "));
   return (
-    <Field label={props.label} id={props.id} hint={props.hint}>
+    <Field label={props.label} id={props.id} hint={props.hint} error={props.error}>
       <input
         id={props.id}
         value={draft}
@@ -227,6 +241,7 @@ function ListInput(props: {
 function MapInput(props: {
   id: string;
   label: string;
+  error?: string;
   hint: string;
   value: Record<string, string>;
   disabled?: boolean;
@@ -246,7 +261,7 @@ function MapInput(props: {
       label={props.label}
       id={props.id}
       hint={props.hint}
-      error={bad.length ? `Not key=value: ${bad.join(", ")}` : undefined}
+      error={bad.length ? `Not key=value: ${bad.join(", ")}` : props.error}
     >
       <textarea
         id={props.id}
