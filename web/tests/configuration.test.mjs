@@ -190,6 +190,17 @@ test("a definition holds a set, and its name and description can be changed", as
   await openNav(page, "Definitions");
   await page.getByRole("table", { name: "Definitions" }).getByRole("link", { name: `${name} v2` }).waitFor();
   await screenshot(page, "definitions");
+
+  // Removing the member, then the definition itself (after the confirmation).
+  await page.getByRole("link", { name: `${name} v2` }).click();
+  await page.getByRole("button", { name: `Remove ${set.name}` }).click();
+  await page.getByText("This definition has no action sets yet.").waitFor();
+  assert.deepEqual((await api("GetDefinition", { id }, admin)).members ?? [], [], "JSON leaves out an empty list");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByRole("button", { name: "Delete" }).click();
+  await page.getByRole("heading", { level: 1, name: "Definitions" }).waitFor();
+  await page.getByRole("link", { name: `${name} v2` }).waitFor({ state: "detached" });
+  await assert.rejects(api("GetDefinition", { id }, admin), /404|not.found/i);
   assertNoPageErrors(page);
 });
 
