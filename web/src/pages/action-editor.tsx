@@ -41,6 +41,17 @@ function draftOf(action: ManagedAction): Draft {
   };
 }
 
+// What UpdateActionParams changes, comparable as text (create() fills in the defaults, so an
+// untouched form equals what was loaded).
+function runningOf(draft: Draft): string {
+  const info = typeInfo(draft.type);
+  return JSON.stringify([
+    draft.timeoutSeconds,
+    create(ActionScheduleSchema, draft.schedule),
+    info ? create(info.schema, draft.params) : draft.params,
+  ]);
+}
+
 const blank: Draft = { name: "", description: "", type: ActionType.SHELL, timeoutSeconds: 0, schedule: {}, params: {} };
 
 // The oneof member for the draft's type, as the request messages take it.
@@ -112,15 +123,19 @@ function ActionForm(props: { initial: Draft; existing?: ManagedAction }) {
         (await client.updateActionDescription({ id: current.id, description: draft.description.trim() })).action ??
         current;
     }
-    current =
-      (
-        await client.updateActionParams({
-          id: current.id,
-          timeoutSeconds: draft.timeoutSeconds,
-          schedule,
-          params: paramsOf(info, draft.params),
-        })
-      ).action ?? current;
+    // Each params update re-signs the action for the agents: only send one for a real change.
+    const before = draftOf(current);
+    if (runningOf(draft) !== runningOf(before)) {
+      current =
+        (
+          await client.updateActionParams({
+            id: current.id,
+            timeoutSeconds: draft.timeoutSeconds,
+            schedule,
+            params: paramsOf(info, draft.params),
+          })
+        ).action ?? current;
+    }
     setSaved(current);
     setNotice("Saved.");
   });
