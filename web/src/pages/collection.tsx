@@ -185,7 +185,7 @@ function CollectionEditor(props: {
 
   const rows: MemberRow[] = (pending ?? props.members.map((member) => member.id)).map((memberId) => {
     const known = candidates?.get(memberId);
-    return { id: memberId, name: known?.name ?? memberId, detail: known?.detail, href: known?.href ?? "#" };
+    return { id: memberId, name: known?.name ?? memberId, detail: known?.detail, href: known?.href ?? "" };
   });
 
   const save = useCommand(async () => {

@@ -13,7 +13,7 @@ export interface MemberRow {
   name: string;
   /** A short second line (the action's type, the set's size). */
   detail?: string;
-  /** Where its own page is. */
+  /** Where its own page is; empty when it is not known (deleted since). */
   href: string;
 }
 
@@ -94,7 +94,7 @@ export function MemberList(props: {
               {index + 1}
             </span>
             <span class="member-name">
-              <Link href={member.href}>{member.name}</Link>
+              {member.href ? <Link href={member.href}>{member.name}</Link> : <span class="muted">{member.name}</span>}
               {member.detail && <span class="muted small"> · {member.detail}</span>}
             </span>
             <span class="member-actions">
