@@ -2,6 +2,10 @@
 // who sees it. The API decides what each role may do; this only keeps the menus relevant.
 import type { ComponentType } from "preact";
 import { DevicesPage } from "./pages/devices";
+import { ActionEditorPage } from "./pages/action-editor";
+import { ActionsPage } from "./pages/actions";
+import { ActionSetPage, ActionSetsPage } from "./pages/action-sets";
+import { DefinitionPage, DefinitionsPage } from "./pages/definitions";
 import { OverviewPage } from "./pages/overview";
 import { AccountPage } from "./pages/account";
 import { DevicePage } from "./pages/device";
@@ -26,6 +30,13 @@ export const routes: PageRoute[] = [
   { path: "/", page: OverviewPage, nav: "Overview", for: "admin" },
   { path: "/devices", page: DevicesPage, nav: "Devices" },
   { path: "/devices/:id", page: DevicePage },
+  { path: "/actions", page: ActionsPage, nav: "Actions", for: "admin" },
+  { path: "/actions/new", page: ActionEditorPage, for: "admin" },
+  { path: "/actions/:id", page: ActionEditorPage, for: "admin" },
+  { path: "/action-sets", page: ActionSetsPage, nav: "Action sets", for: "admin" },
+  { path: "/action-sets/:id", page: ActionSetPage, for: "admin" },
+  { path: "/definitions", page: DefinitionsPage, nav: "Definitions", for: "admin" },
+  { path: "/definitions/:id", page: DefinitionPage, for: "admin" },
   { path: "/my-actions", page: MyActionsPage, nav: "My actions", for: "user" },
   { path: "/users", page: UsersPage, nav: "Users", for: "admin" },
   { path: "/tokens", page: TokensPage, nav: "Registration tokens", for: "admin" },
