@@ -5,6 +5,7 @@ import { client } from "../api";
 import { ActionType } from "../gen/pm/v1/actions_pb";
 import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import type { Source } from "./fleet-lookups";
+import { newUlid } from "./ulid";
 
 /** What to run. */
 export type What =
@@ -20,6 +21,7 @@ const parallel = 8;
 
 function inlineAction(what: Extract<What, { kind: "shell" }>) {
   return {
+    id: { value: newUlid() },
     type: ActionType.SHELL,
     timeoutSeconds: what.timeoutSeconds,
     params: {

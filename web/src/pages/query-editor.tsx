@@ -33,6 +33,15 @@ export function QueryEditor(props: {
     };
     report({ state: "checking" });
     const timer = setTimeout(() => {
+      // A blank query means every device, but ValidateDynamicQuery refuses a blank query
+      // ("query is required"): count the devices instead.
+      if (!props.value.trim()) {
+        client
+          .listDevices({ pageSize: 1 })
+          .then((response) => report({ state: "valid", count: response.totalCount }))
+          .catch((failure) => report({ state: "failed", error: errorText(failure) }));
+        return;
+      }
       client
         .validateDynamicQuery({ query: props.value })
         .then((response) => {
