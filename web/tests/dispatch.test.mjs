@@ -165,3 +165,61 @@ test("an assignment is created with its mode, listed and deleted", async () => {
   await row.waitFor({ state: "detached" });
   assertNoPageErrors(page);
 });
+
+test("a static group gets devices added and removed by hand", async () => {
+  const { devices } = await api("ListDevices", { pageSize: 2 }, admin);
+  const page = await newPage(browser);
+  await signIn(page);
+  await open(page, "Device groups");
+  await page.getByRole("link", { name: "New group" }).click();
+  const name = `Hand-picked ${fleet}`;
+  await page.getByLabel("Name").fill(name);
+  await page.getByRole("button", { name: "Create group" }).click();
+  await page.getByRole("heading", { level: 1, name }).waitFor();
+  await page.getByText("This group has no devices.").waitFor();
+
+  for (const device of devices) {
+    await page.getByLabel("Find a device").fill(device.hostname);
+    await page.getByLabel("Device to add").selectOption(device.id);
+    await page.getByRole("button", { name: "Add to group" }).click();
+    await page.getByRole("table", { name: "Members" }).getByRole("link", { name: device.hostname }).waitFor();
+  }
+  const members = page.getByRole("table", { name: "Members" }).locator("tbody tr");
+  assert.equal(await members.count(), 2);
+  await checkAccessibility(page, "static group");
+  await screenshot(page, "group-static");
+
+  await page.getByRole("button", { name: `Remove ${devices[0].hostname} from the group` }).click();
+  await page.getByRole("table", { name: "Members" }).getByRole("link", { name: devices[0].hostname }).waitFor({ state: "detached" });
+  assert.equal(await members.count(), 1);
+  const { groups } = await api("ListDeviceGroups", { pageSize: 100 }, admin);
+  const stored = groups.find((group) => group.name === name);
+  const { deviceIds } = await api("GetDeviceGroup", { id: stored.id }, admin);
+  assert.deepEqual(deviceIds, [devices[1].id]);
+  assertNoPageErrors(page);
+});
+
+test("a command dispatched to several picked devices runs on exactly those", async () => {
+  const page = await newPage(browser);
+  await signIn(page);
+  await open(page, "Dispatch");
+  await page.getByLabel("Command", { exact: true }).fill("hostname");
+  await page.getByLabel("Several devices").check();
+  const checks = page.getByRole("group", { name: /^Devices/ }).getByRole("checkbox");
+  await checks.nth(agents - 1).waitFor();
+  const picked = [];
+  for (let i = 0; i < 3; ++i) {
+    await checks.nth(i).check();
+    picked.push((await checks.nth(i).locator("xpath=..").innerText()).split(/\s/)[0]);
+  }
+  await page.getByRole("group", { name: "Devices (3 picked)" }).waitFor();
+  await checkAccessibility(page, "dispatch to several");
+  await page.getByRole("button", { name: "Run now" }).click();
+  await page.getByText(/^3 of 3 done/).waitFor({ timeout: 20000 });
+  const rows = page.getByRole("table", { name: "Executions of this dispatch" }).locator("tbody tr");
+  assert.equal(await rows.count(), 3);
+  const hosts = (await rows.locator("td:first-child").allInnerTexts()).sort();
+  assert.deepEqual(hosts, picked.sort());
+  await screenshot(page, "dispatch-several");
+  assertNoPageErrors(page);
+});

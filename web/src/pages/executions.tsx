@@ -9,7 +9,7 @@ import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui
 import { usePaging } from "../ui/paging";
 import { ExecutionState } from "../ui/status";
 import { actionTypeWord, statusFilters, statusOf } from "./execution-words";
-import { byId, deviceName, useAllDevices } from "./fleet-lookups";
+import { byId, deviceName, useAllDevices, useAllSources } from "./fleet-lookups";
 
 const pageSize = 50;
 const refreshMs = 5000;
@@ -30,6 +30,9 @@ export function ExecutionsPage() {
   );
   const devices = useAllDevices();
   const index = byId(devices.data);
+  // Stored actions by name; users may not list them (the API refuses), then the kind is enough.
+  const sources = useAllSources();
+  const sourceIndex = byId(sources.data);
   const list = executions.data?.executions ?? [];
   const filtered = Boolean(deviceId || statusKey);
 
@@ -112,7 +115,11 @@ export function ExecutionsPage() {
                 </td>
                 <td>
                   {actionTypeWord(execution.type)}
-                  {!execution.actionId && <span class="muted"> (ad hoc)</span>}
+                  {execution.actionId ? (
+                    sourceIndex.has(execution.actionId) && <span class="muted"> · {sourceIndex.get(execution.actionId)?.name}</span>
+                  ) : (
+                    <span class="muted"> (ad hoc)</span>
+                  )}
                 </td>
                 <td>
                   <ExecutionState status={execution.status} />

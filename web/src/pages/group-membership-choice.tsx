@@ -4,7 +4,7 @@
 export function MembershipChoice(props: { dynamic: boolean; onChange: (dynamic: boolean) => void; disabled?: boolean }) {
   return (
     <fieldset class="choice">
-      <legend>Membership</legend>
+      <legend>How members are chosen</legend>
       <label>
         <input
           type="radio"
