@@ -21,6 +21,7 @@ export function GroupMembers(props: { group: DeviceGroup; deviceIds: string[]; o
   const add = useCommand(async (deviceId: string) => {
     await client.addDeviceToGroup({ groupId: group.id, deviceId });
     setPick("");
+    setFilter("");
     props.onChanged();
   });
   const remove = useCommand(async (deviceId: string) => {
