@@ -223,3 +223,46 @@ test("a command dispatched to several picked devices runs on exactly those", asy
   await screenshot(page, "dispatch-several");
   assertNoPageErrors(page);
 });
+
+test("a stored action is dispatched from the group's page to every member", async () => {
+  const actionName = `Uptime ${fleet}`;
+  await api("CreateAction", { name: actionName, type: "ACTION_TYPE_SHELL", shell: { script: "uptime" } }, admin);
+  const page = await newPage(browser);
+  await signIn(page);
+  await open(page, "Device groups");
+  await page.getByRole("table", { name: "Device groups" }).getByRole("link", { name: groupName }).click();
+  await page.getByRole("heading", { level: 1, name: groupName }).waitFor();
+  await page.getByRole("link", { name: "Dispatch to this group" }).click();
+  await page.getByRole("heading", { level: 1, name: "Dispatch" }).waitFor();
+  await page.getByLabel("A stored action, action set or definition").check();
+  await page.getByLabel("Item").selectOption({ label: actionName });
+  // The group's page preselects the group.
+  assert.match(await page.getByLabel("Group", { exact: true }).locator("option:checked").innerText(), new RegExp(groupName));
+  await page.getByRole("button", { name: "Run now" }).click();
+  await page.getByText(new RegExp(`^${agents} of ${agents} done`)).waitFor({ timeout: 30000 });
+  const rows = page.getByRole("table", { name: "Executions of this dispatch" }).locator("tbody tr");
+  assert.equal(await rows.filter({ hasText: "succeeded" }).count(), agents);
+
+  await open(page, "Executions");
+  await page.getByRole("table", { name: "Executions" }).locator("tbody tr").first().getByText(actionName).waitFor();
+  assertNoPageErrors(page);
+});
+
+test("a user sees the executions of their own devices only", async () => {
+  const email = `user-${fleet}@example.com`;
+  const password = "user-password-1";
+  const { user } = await api("CreateUser", { email, password, role: "user" }, admin);
+  const { devices } = await api("ListDevices", { pageSize: 1 }, admin);
+  await api("AssignDevice", { deviceId: devices[0].id, userId: user.id }, admin);
+  const page = await newPage(browser);
+  await signIn(page, email, password);
+  const nav = page.getByRole("navigation", { name: "Main" });
+  assert.equal(await nav.getByRole("link", { name: "Dispatch" }).count(), 0, "no dispatch for users");
+  await open(page, "Executions");
+  const hosts = page.getByRole("table", { name: "Executions" }).locator("tbody tr td:nth-child(2)");
+  await hosts.first().waitFor();
+  assert.deepEqual([...new Set(await hosts.allInnerTexts())], [devices[0].hostname]);
+  await checkAccessibility(page, "executions (user)");
+  await screenshot(page, "executions-user");
+  assertNoPageErrors(page);
+});
