@@ -1,17 +1,19 @@
 // The live view of a dispatch: a progress line ("12 of 20 done, 1 failed") and a row per
 // execution with its device, state and output as results arrive.
 import { ExecutionStatus } from "../gen/pm/v1/common_pb";
-import type { ActionExecution, Device } from "../gen/pm/v1/control_pb";
+import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
 import { ExecutionState } from "../ui/status";
 import { ExecutionOutput } from "./execution-output";
+import { useDevicesById } from "./device-names";
 import { deviceName } from "./fleet-lookups";
 import { useLiveExecutions } from "./live-executions";
 
 /** Follows `executions` until every one is final. */
-export function DispatchLive(props: { executions: ActionExecution[]; devices: Map<string, Device> }) {
+export function DispatchLive(props: { executions: ActionExecution[] }) {
   const batch = useLiveExecutions(props.executions);
+  const named = useDevicesById(props.executions.map((execution) => execution.deviceId));
   const total = batch.executions.length;
   if (total === 0) {
     return (
@@ -46,7 +48,7 @@ export function DispatchLive(props: { executions: ActionExecution[]; devices: Ma
           {batch.executions.map((execution) => (
             <tr key={execution.id}>
               <td>
-                <Link href={`/devices/${execution.deviceId}`}>{deviceName(props.devices, execution.deviceId)}</Link>
+                <Link href={`/devices/${execution.deviceId}`}>{deviceName(named, execution.deviceId)}</Link>
               </td>
               <td>
                 <Link href={`/executions/${execution.id}`} class="state-link">

@@ -9,7 +9,7 @@ import { ErrorBanner, Field, PageHeader, Spinner } from "../ui/components";
 import { DeviceChecklist } from "./device-checklist";
 import { DispatchLive } from "./dispatch-live";
 import { dispatch, type What, type Where } from "./dispatch-run";
-import { byId, sourceWords, useAllDevices, useAllGroups, useAllSources } from "./fleet-lookups";
+import { sourceWords, useAllDevices, useAllGroups, useAllSources } from "./fleet-lookups";
 
 type WhatKind = "shell" | "stored";
 type WhereKind = Where["kind"];
@@ -17,7 +17,6 @@ type WhereKind = Where["kind"];
 /** The dispatch page, at /dispatch. */
 export function DispatchPage() {
   const { query } = useLocation();
-  const devices = useAllDevices();
   const groups = useAllGroups();
   const sources = useAllSources();
 
@@ -32,6 +31,8 @@ export function DispatchPage() {
   const [picked, setPicked] = useState<Set<string>>(new Set());
   const [groupId, setGroupId] = useState(query.get("group") ?? "");
   const [started, setStarted] = useState<ActionExecution[]>();
+  // Only the device pickers need the whole fleet.
+  const devices = useAllDevices(whereKind !== "group");
 
   const source = sources.data?.find((item) => `${item.type}:${item.id}` === sourceKey);
   const what: What | undefined =
@@ -205,7 +206,7 @@ export function DispatchPage() {
           </button>
         </div>
       </form>
-      {started && <DispatchLive executions={started} devices={byId(devices.data)} />}
+      {started && <DispatchLive executions={started} />}
     </>
   );
 }

@@ -8,7 +8,8 @@ import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/compon
 import { ExecutionState, isFinished } from "../ui/status";
 import { ExecutionOutput } from "./execution-output";
 import { actionTypeWord } from "./execution-words";
-import { byId, deviceName, useAllDevices } from "./fleet-lookups";
+import { useDevicesById } from "./device-names";
+import { deviceName } from "./fleet-lookups";
 
 const liveMs = 1000;
 
@@ -18,9 +19,9 @@ export function ExecutionPage(props: { params: Record<string, string> }) {
   // Polls only until the execution has finished: after that nothing changes.
   const [finished, setFinished] = useState(false);
   const loaded = useAsync(() => client.getExecution({ id }), [id], finished ? undefined : liveMs);
-  const devices = useAllDevices();
   const execution = loaded.data?.execution;
   useEffect(() => setFinished(execution ? isFinished(execution.status) : false), [execution?.status]);
+  const named = useDevicesById(execution ? [execution.deviceId] : []);
 
   if (loaded.loading && !loaded.data) return <Spinner label="Loading the execution…" />;
   if (!execution) {
@@ -38,7 +39,7 @@ export function ExecutionPage(props: { params: Record<string, string> }) {
     );
   }
   const running = !isFinished(execution.status);
-  const host = deviceName(byId(devices.data), execution.deviceId);
+  const host = deviceName(named, execution.deviceId);
   return (
     <>
       <PageHeader title={`${actionTypeWord(execution.type)} on ${host}`}>

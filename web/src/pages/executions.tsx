@@ -9,6 +9,7 @@ import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui
 import { usePaging } from "../ui/paging";
 import { ExecutionState } from "../ui/status";
 import { actionTypeWord, statusFilters, statusOf } from "./execution-words";
+import { useDevicesById } from "./device-names";
 import { byId, deviceName, useAllDevices, useAllSources } from "./fleet-lookups";
 
 const pageSize = 50;
@@ -28,12 +29,15 @@ export function ExecutionsPage() {
     [paging.token, deviceId, statusKey],
     refreshMs,
   );
+  // The filter's picker lists every device; the rows' names come by id, so they do not wait
+  // for a large fleet's list.
   const devices = useAllDevices();
   const index = byId(devices.data);
   // Stored actions by name; users may not list them (the API refuses), then the kind is enough.
   const sources = useAllSources();
   const sourceIndex = byId(sources.data);
   const list = executions.data?.executions ?? [];
+  const named = useDevicesById(list.map((execution) => execution.deviceId));
   const filtered = Boolean(deviceId || statusKey);
 
   return (
@@ -111,7 +115,7 @@ export function ExecutionsPage() {
                   </Link>
                 </td>
                 <td>
-                  <Link href={`/devices/${execution.deviceId}`}>{deviceName(index, execution.deviceId)}</Link>
+                  <Link href={`/devices/${execution.deviceId}`}>{deviceName(named, execution.deviceId)}</Link>
                 </td>
                 <td>
                   {actionTypeWord(execution.type)}

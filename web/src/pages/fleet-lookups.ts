@@ -14,15 +14,20 @@ export interface Source {
   name: string;
 }
 
-/** Every device the caller may see (for pickers and host names), at most 10,000. */
-export function useAllDevices(): Async<Device[]> {
+/**
+ * Every device the caller may see (for pickers), at most 10,000; nothing while `enabled` is
+ * false, because a large fleet takes a hundred calls to list.
+ */
+export function useAllDevices(enabled = true): Async<Device[]> {
   return useAsync(
-    () =>
-      listAll(async (pageToken) => {
-        const page = await client.listDevices({ pageSize: maxPageSize, pageToken });
-        return { items: page.devices, nextPageToken: page.nextPageToken };
-      }),
-    [],
+    async () =>
+      enabled
+        ? await listAll(async (pageToken) => {
+            const page = await client.listDevices({ pageSize: maxPageSize, pageToken });
+            return { items: page.devices, nextPageToken: page.nextPageToken };
+          })
+        : [],
+    [enabled],
   );
 }
 
