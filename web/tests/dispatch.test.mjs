@@ -60,6 +60,8 @@ test("the query editor says what is wrong or how many devices match, and saves a
   await page.locator("#group-query-check").getByText(new RegExp(`matches ${agents} devices`)).waitFor();
   await checkAccessibility(page, "group editor");
   await screenshot(page, "group-detail");
+  await page.getByRole("button", { name: "Re-evaluate now" }).click();
+  await page.getByText(`Evaluated: 0 joined, 0 left; ${agents} members now.`).waitFor();
 
   await open(page, "Device groups");
   const row = page.getByRole("table", { name: "Device groups" }).getByRole("row").filter({ hasText: groupName });
@@ -196,6 +198,12 @@ test("a static group gets devices added and removed by hand", async () => {
   const stored = groups.find((group) => group.name === name);
   const { deviceIds } = await api("GetDeviceGroup", { id: stored.id }, admin);
   assert.deepEqual(deviceIds, [devices[1].id]);
+
+  page.on("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: "Delete group" }).click();
+  await page.getByRole("heading", { level: 1, name: "Device groups" }).waitFor();
+  await page.getByRole("table", { name: "Device groups" }).getByRole("link", { name: groupName }).waitFor();
+  assert.equal(await page.getByRole("link", { name }).count(), 0, "the deleted group is gone from the list");
   assertNoPageErrors(page);
 });
 

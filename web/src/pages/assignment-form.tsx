@@ -3,17 +3,16 @@
 import { useState } from "preact/hooks";
 import { client } from "../api";
 import type { AssignmentMode } from "../gen/pm/v1/common_pb";
-import type { Device, DeviceGroup } from "../gen/pm/v1/control_pb";
+import type { DeviceGroup } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { useCommand } from "../ui/async";
 import { ErrorBanner, Field, Notice, Spinner } from "../ui/components";
 import { modes } from "./assignment-words";
-import { sourceWords, type Source } from "./fleet-lookups";
+import { sourceWords, useAllDevices, type Source } from "./fleet-lookups";
 
 /** The "New assignment" form above the list. */
 export function AssignmentForm(props: {
   sources?: Source[];
-  devices?: Device[];
   groups?: DeviceGroup[];
   loading: boolean;
   onCreated: () => void;
@@ -23,6 +22,8 @@ export function AssignmentForm(props: {
   const [target, setTarget] = useState("");
   const [mode, setMode] = useState<AssignmentMode>(modes[0].mode);
   const [done, setDone] = useState(false);
+  // The whole fleet only when a device is the target: a large fleet takes many calls to list.
+  const devices = useAllDevices(targetType === "device");
   const create = useCommand(async () => {
     const [sourceType, sourceId] = source.split(":");
     await client.createAssignment({ sourceType, sourceId, targetType, targetId: target, mode });
@@ -37,7 +38,7 @@ export function AssignmentForm(props: {
   const targets =
     targetType === "device_group"
       ? (props.groups ?? []).map((group) => ({ id: group.id, name: `${group.name} (${group.memberCount} devices)` }))
-      : (props.devices ?? []).map((device) => ({ id: device.id, name: device.hostname || device.id }));
+      : (devices.data ?? []).map((device) => ({ id: device.id, name: device.hostname || device.id }));
   const kinds: Source["type"][] = ["action", "action_set", "definition"];
   const nothingToAssign = !props.loading && (props.sources ?? []).length === 0;
 
@@ -102,7 +103,7 @@ export function AssignmentForm(props: {
                 setTarget(event.currentTarget.value);
               }}
             >
-              <option value="">{props.loading ? "loading…" : `choose (${targets.length})`}</option>
+              <option value="">{props.loading || devices.loading ? "loading…" : `choose (${targets.length})`}</option>
               {targets.map((item) => (
                 <option key={item.id} value={item.id}>
                   {item.name}
@@ -133,7 +134,7 @@ export function AssignmentForm(props: {
             </button>
           </div>
           <div class="form-wide">
-            <ErrorBanner error={create.error} />
+            <ErrorBanner error={create.error ?? devices.error} />
             {done && <Notice>Assigned.</Notice>}
           </div>
         </form>

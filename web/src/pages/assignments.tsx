@@ -9,7 +9,8 @@ import { Badge, ConfirmButton, EmptyState, ErrorBanner, PageHeader, Pager, Spinn
 import { usePaging } from "../ui/paging";
 import { AssignmentForm } from "./assignment-form";
 import { modeOf } from "./assignment-words";
-import { byId, deviceName, sourceWords, useAllDevices, useAllGroups, useAllSources, type Source } from "./fleet-lookups";
+import { useDevicesById } from "./device-names";
+import { byId, deviceName, sourceWords, useAllGroups, useAllSources, type Source } from "./fleet-lookups";
 
 const pageSize = 50;
 
@@ -32,7 +33,6 @@ export function AssignmentsPage() {
     [paging.token, sourceType, targetType],
   );
   const sources = useAllSources();
-  const devices = useAllDevices();
   const groups = useAllGroups();
   const remove = useCommand(async (id: string) => {
     await client.deleteAssignment({ id });
@@ -40,9 +40,9 @@ export function AssignmentsPage() {
   });
 
   const sourceIndex = byId(sources.data);
-  const deviceIndex = byId(devices.data);
   const groupIndex = byId(groups.data);
   const list = assignments.data?.assignments ?? [];
+  const deviceIndex = useDevicesById(list.filter((item) => item.targetType === "device").map((item) => item.targetId));
   const filtered = Boolean(sourceType || targetType);
 
   const sourceLabel = (type: string, id: string) => {
@@ -71,9 +71,8 @@ export function AssignmentsPage() {
       <PageHeader title="Assignments" />
       <AssignmentForm
         sources={sources.data}
-        devices={devices.data}
         groups={groups.data}
-        loading={sources.loading || devices.loading || groups.loading}
+        loading={sources.loading || groups.loading}
         onCreated={assignments.reload}
       />
       <h2 id="assignments-title">Current assignments</h2>
@@ -96,7 +95,7 @@ export function AssignmentsPage() {
           </select>
         </label>
       </form>
-      <ErrorBanner error={assignments.error ?? sources.error ?? devices.error ?? groups.error} onRetry={assignments.reload} />
+      <ErrorBanner error={assignments.error ?? sources.error ?? groups.error} onRetry={assignments.reload} />
       <ErrorBanner error={remove.error} />
       {assignments.loading && !assignments.data ? (
         <Spinner label="Loading assignments…" />
