@@ -1,5 +1,6 @@
 // The live view of a dispatch: a progress line ("12 of 20 done, 1 failed") and a row per
 // execution with its device, state and output as results arrive.
+import { useEffect, useRef } from "preact/hooks";
 import { ExecutionStatus } from "../gen/pm/v1/common_pb";
 import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
@@ -13,6 +14,9 @@ import { useLiveExecutions } from "./live-executions";
 /** Follows `executions` until every one is final. */
 export function DispatchLive(props: { executions: ActionExecution[] }) {
   const batch = useLiveExecutions(props.executions);
+  // A new dispatch moves focus (and the view) to its results, which appear below the form.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => heading.current?.focus(), [props.executions]);
   const named = useDevicesById(props.executions.map((execution) => execution.deviceId));
   const total = batch.executions.length;
   if (total === 0) {
@@ -25,7 +29,9 @@ export function DispatchLive(props: { executions: ActionExecution[] }) {
   const succeeded = batch.executions.filter((execution) => execution.status === ExecutionStatus.SUCCESS).length;
   return (
     <section aria-labelledby="live-title">
-      <h2 id="live-title">Results</h2>
+      <h2 id="live-title" tabIndex={-1} ref={heading}>
+        Results
+      </h2>
       <div class="progress-line">
         <progress max={total} value={batch.done} aria-label="Executions finished" />
         <span role="status" class="progress-text">

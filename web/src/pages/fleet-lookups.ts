@@ -22,10 +22,13 @@ export function useAllDevices(enabled = true): Async<Device[]> {
   return useAsync(
     async () =>
       enabled
-        ? await listAll(async (pageToken) => {
-            const page = await client.listDevices({ pageSize: maxPageSize, pageToken });
-            return { items: page.devices, nextPageToken: page.nextPageToken };
-          })
+        ? // Sorted by host name: pickers are read by name.
+          (
+            await listAll(async (pageToken) => {
+              const page = await client.listDevices({ pageSize: maxPageSize, pageToken });
+              return { items: page.devices, nextPageToken: page.nextPageToken };
+            })
+          ).sort((a, b) => a.hostname.localeCompare(b.hostname))
         : [],
     [enabled],
   );
