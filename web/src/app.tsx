@@ -122,7 +122,7 @@ function Shell(props: { session: Session }) {
               return (
                 <li key={route.path}>
                   <Link href={route.path} aria-current={current ? "page" : undefined}>
-                    {route.nav}
+                    {(!session.isAdmin && route.userNav) || route.nav}
                   </Link>
                 </li>
               );

@@ -191,7 +191,7 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
     [first.hostname, second.hostname].sort(),
   );
   const nav = await userPage.getByRole("navigation", { name: "Main" }).getByRole("link").allTextContents();
-  assert.deepEqual(nav, ["Devices", "My actions"]);
+  assert.deepEqual(nav, ["My devices", "My actions", "Executions"]);
   await checkAccessibility(userPage, "my devices");
   await screenshot(userPage, "my-devices");
 
@@ -204,7 +204,7 @@ test("a user sees exactly the devices assigned to them, one assigned on the devi
   assert.equal(await userPage.getByRole("button", { name: "Delete device" }).count(), 0);
   await checkAccessibility(userPage, "my device");
   await screenshot(userPage, "my-device");
-  await openNav(userPage, "Devices", "My devices");
+  await openNav(userPage, "My devices");
 
   // Unassigning on the device page takes it away from the user's list.
   await openDevice(page, second);
