@@ -52,7 +52,12 @@ export async function signIn(page, email, password) {
   await page.getByLabel("Email").fill(email ?? env.PM_ADMIN_EMAIL);
   await page.getByLabel("Password").fill(password ?? env.PM_ADMIN_PASSWORD);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("navigation", { name: "Main" }).waitFor();
+  const nav = page.getByRole("navigation", { name: "Main" });
+  const refusal = page.getByRole("alert");
+  await nav.or(refusal).first().waitFor();
+  if (!(await nav.isVisible())) {
+    throw new Error(`sign-in as ${email ?? env.PM_ADMIN_EMAIL} refused: ${await refusal.first().textContent()}`);
+  }
 }
 
 /** Calls a ControlService method as `token`'s owner (Connect, JSON) for test setup. */
