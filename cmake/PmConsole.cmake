@@ -12,7 +12,9 @@ else()
     execute_process(COMMAND ${PM_NODE} -p "process.versions.node"
                     OUTPUT_VARIABLE pm_node_version OUTPUT_STRIP_TRAILING_WHITESPACE
                     RESULT_VARIABLE pm_node_result)
-    if(NOT pm_node_result EQUAL 0 OR pm_node_version VERSION_LESS 20)
+    if(NOT pm_node_result EQUAL 0)
+        set(pm_console_missing "${PM_NODE} does not run")
+    elseif(pm_node_version VERSION_LESS 20)
         set(pm_console_missing "${PM_NODE} is Node.js '${pm_node_version}', older than 20")
     endif()
 endif()
