@@ -2,6 +2,10 @@
 // them (an environment variable applies when its flag is absent); everything else is the
 // library's ControlHost.
 #include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -78,7 +82,9 @@ pm::OptionSet options() {
         .help("JSON authorization policy replacing the built-in one (docs/authorization.md).");
     set.add_path("console-dir")
         .env("CONTROL_CONSOLE_DIR")
-        .help("The web console's built files, served at / (index.html) and at their paths.");
+        .help("The web console's built files, served at / (index.html) and at their paths; "
+              "default: the installed console (" PM_INSTALLED_CONSOLE
+              " from this program's directory) if there is one, else none.");
     set.add_bool("dev")
         .env("CONTROL_DEV")
         .help(
@@ -92,6 +98,19 @@ pm::OptionSet options() {
         .default_value("text")
         .help("Log line format (stderr).");
     return set;
+}
+
+// The console to serve without --console-dir: the installed one beside this program (the
+// install's share dir), or "" if it has no index.html.
+std::string default_console_directory() {
+    std::error_code error;
+    const auto program = std::filesystem::read_symlink("/proc/self/exe", error);
+    if (error) {
+        return "";
+    }
+    const auto installed = (program.parent_path() / PM_INSTALLED_CONSOLE).lexically_normal();
+    return std::filesystem::is_regular_file(installed / "index.html", error) ? installed.string()
+                                                                             : "";
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -150,8 +169,11 @@ int main(int argc, char** argv) {
         o.rate_limits = limits;
         o.policy_file = config.has("policy-file") ? config.get_path("policy-file").string() : "";
         o.development = config.get_bool("dev");
-        o.console_directory =
-            config.has("console-dir") ? config.get_path("console-dir").string() : "";
+        o.console_directory = config.has("console-dir") ? config.get_path("console-dir").string()
+                                                        : default_console_directory();
+        if (o.console_directory.empty()) {
+            logger.info("no web console to serve (--console-dir)");
+        }
 
         // Before any thread starts, so that only wait_for_stop_signal() sees the signals.
         pm::block_stop_signals();

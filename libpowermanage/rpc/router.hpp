@@ -48,8 +48,10 @@ public:
     void add_service_interceptor(std::string_view service, Interceptor interceptor);
     /// Told about every finished call.
     void add_observer(CallObserver observer) { observers_.push_back(std::move(observer)); }
-    /// Serves GET `path`.
+    /// Serves GET and HEAD `path`.
     void add_plain_route(std::string path, std::function<PlainResponse()> handler);
+    /// Answers GET and HEAD for paths nothing else serves (Server::set_plain_fallback).
+    void set_plain_fallback(PlainFallback fallback) { plain_fallback_ = std::move(fallback); }
     /// Refuse the calls of a connection whose client certificate the identity mapper rejected.
     void set_identity_required(bool required) { identity_required_ = required; }
 
@@ -57,6 +59,8 @@ public:
     const Route* find(std::string_view path) const;
     /// The plain route at an HTTP path, or nullptr.
     const std::function<PlainResponse()>* find_plain(std::string_view path) const;
+    /// The fallback for unserved GET and HEAD paths; empty if none.
+    const PlainFallback& plain_fallback() const { return plain_fallback_; }
 
     const std::vector<Interceptor>& interceptors() const { return interceptors_; }  ///< in order
     /// The interceptors scoped to `method`'s service, in order; nullptr if none.
@@ -76,6 +80,7 @@ private:
 
     std::map<std::string, Route, std::less<>> routes_;
     std::map<std::string, std::function<PlainResponse()>, std::less<>> plain_;
+    PlainFallback plain_fallback_;
     std::vector<Interceptor> interceptors_;
     std::map<std::string, std::vector<Interceptor>, std::less<>> service_interceptors_;
     std::vector<CallObserver> observers_;

@@ -1,9 +1,10 @@
 // serve_exchange(): from an HTTP request to the protocol that serves it. CORS preflights, plain
-// routes, 404 for unknown paths, 405 for methods other than POST, 415 for content types no
-// protocol of the method accepts; everything else goes to Connect unary or an enveloped
-// protocol.
+// routes (GET and HEAD), the plain fallback for other GET and HEAD paths, 404 for unknown paths,
+// 405 for methods other than POST, 415 for content types no protocol of the method accepts;
+// everything else goes to Connect unary or an enveloped protocol.
 
 #include <exception>
+#include <optional>
 #include <string>
 
 #include <google/protobuf/descriptor.h>
@@ -22,10 +23,38 @@ namespace {
 // Go's net/http text, which is what the reference answers for unknown paths.
 constexpr std::string_view kNotFound = "404 page not found\n";
 
+bool get_or_head(const RequestHead& head) {
+    return head.method == "GET" || head.method == "HEAD";
+}
+
+// A plain answer: its own fields over the policy's, and no body for HEAD (the length is still
+// the body's, as for the GET).
+Task<void> send_plain(Exchange& exchange, PlainResponse response, Headers headers) {
+    for (const auto& [name, value] : response.headers.fields()) {
+        headers.erase(name);
+    }
+    for (const auto& [name, value] : response.headers.fields()) {
+        headers.add(name, value);
+    }
+    if (exchange.head().method == "HEAD") {
+        headers.set("content-type", std::move(response.content_type));
+        headers.set("content-length", std::to_string(response.body.size()));
+        co_await exchange.send_headers(response.status, headers, true);
+        co_return;
+    }
+    co_await send_whole(exchange, response.status, std::move(headers), response.content_type,
+                        std::move(response.body));
+}
+
+PlainResponse internal_error(const RequestHead& head, const std::exception& error) {
+    default_logger().error("plain route failed", {{"path", head.path}, {"what", error.what()}});
+    return PlainResponse{500, "text/plain; charset=utf-8", "internal error\n"};
+}
+
 Task<void> serve_plain(Exchange& exchange, const std::function<PlainResponse()>& route,
                        Headers headers) {
-    if (exchange.head().method != "GET") {
-        headers.set("allow", "GET");
+    if (!get_or_head(exchange.head())) {
+        headers.set("allow", "GET, HEAD");
         co_await send_whole(exchange, 405, std::move(headers), "text/plain; charset=utf-8",
                             "method not allowed\n");
         co_return;
@@ -34,12 +63,22 @@ Task<void> serve_plain(Exchange& exchange, const std::function<PlainResponse()>&
     try {
         response = route();
     } catch (const std::exception& error) {
-        default_logger().error("plain route failed",
-                               {{"path", exchange.head().path}, {"what", error.what()}});
-        response = PlainResponse{500, "text/plain; charset=utf-8", "internal error\n"};
+        response = internal_error(exchange.head(), error);
     }
-    co_await send_whole(exchange, response.status, std::move(headers), response.content_type,
-                        std::move(response.body));
+    co_await send_plain(exchange, std::move(response), std::move(headers));
+}
+
+// The fallback's answer for a GET or HEAD nothing else serves, or nullopt.
+std::optional<PlainResponse> fall_back(const Router& router, const RequestHead& head) {
+    const auto& fallback = router.plain_fallback();
+    if (!fallback || !get_or_head(head)) {
+        return std::nullopt;
+    }
+    try {
+        return fallback(head.path, head.headers);
+    } catch (const std::exception& error) {
+        return internal_error(head, error);
+    }
 }
 
 Task<void> dispatch(const Router& router, Exchange& exchange) {
@@ -55,6 +94,10 @@ Task<void> dispatch(const Router& router, Exchange& exchange) {
     }
     const Route* route = router.find(head.path);
     if (route == nullptr) {
+        if (auto answer = fall_back(router, head)) {
+            co_await send_plain(exchange, std::move(*answer), std::move(headers));
+            co_return;
+        }
         co_await send_whole(exchange, 404, std::move(headers), "text/plain; charset=utf-8",
                             std::string(kNotFound));
         co_return;

@@ -99,6 +99,10 @@ void Server::add_plain_route(std::string path, std::function<PlainResponse()> ha
     impl_->router.add_plain_route(std::move(path), std::move(handler));
 }
 
+void Server::set_plain_fallback(PlainFallback fallback) {
+    impl_->router.set_plain_fallback(std::move(fallback));
+}
+
 void Server::start() {
     std::lock_guard lock(impl_->mutex);
     if (impl_->started) {

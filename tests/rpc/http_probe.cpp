@@ -107,7 +107,7 @@ std::string RawConnection::read_line() {
     }
 }
 
-HttpResponse RawConnection::read_response() {
+HttpResponse RawConnection::read_response(bool head) {
     HttpResponse response;
     std::string status_line;
     try {
@@ -134,7 +134,10 @@ HttpResponse RawConnection::read_response() {
         slot = slot.empty() ? value : slot + ", " + value;
     }
     if (response.status == 100) {
-        return read_response();  // the interim "100 Continue"
+        return read_response(head);  // the interim "100 Continue"
+    }
+    if (head) {
+        return response;
     }
     if (lower(response.header("transfer-encoding")).find("chunked") != std::string::npos) {
         for (;;) {
@@ -184,7 +187,7 @@ HttpResponse http_request(std::uint16_t port, std::string_view method, std::stri
                           const HeaderList& headers, std::string_view body) {
     RawConnection connection(port);
     connection.send_request(method, path, headers, body);
-    return connection.read_response();
+    return connection.read_response(method == "HEAD");
 }
 
 }  // namespace pm::testing

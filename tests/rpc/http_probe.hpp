@@ -42,8 +42,9 @@ public:
     /// Sends a request with a Content-Length body.
     void send_request(std::string_view method, std::string_view path, const HeaderList& headers,
                       std::string_view body);
-    /// Reads one response: the body by Content-Length, chunked, or until the peer closes.
-    HttpResponse read_response();
+    /// Reads one response: the body by Content-Length, chunked, or until the peer closes; none
+    /// for the answer to a HEAD request (`head`), whatever its Content-Length says.
+    HttpResponse read_response(bool head = false);
     /// Whether the peer closes the connection within `timeout` (no more bytes, then EOF).
     bool closed_by_peer(std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
@@ -55,7 +56,7 @@ private:
     std::string buffer_;
 };
 
-/// One request on a fresh connection.
+/// One request on a fresh connection (HEAD: the response has no body).
 HttpResponse http_request(std::uint16_t port, std::string_view method, std::string_view path,
                           const HeaderList& headers = {}, std::string_view body = {});
 

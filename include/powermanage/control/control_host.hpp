@@ -69,7 +69,9 @@ struct ControlHostOptions {
     std::chrono::milliseconds shutdown_grace{10000};  ///< in-flight requests get this long
     ControlOptions control;                           ///< the service's own settings
     /// The web console's built files (issue #12), served at their paths and index.html at
-    /// "/", read once at construction; empty: no console routes ("/" is 404).
+    /// "/" and at the console's own paths (a reloaded deep link), with cache headers and a
+    /// strict Content-Security-Policy (docs/operations.md), read once at construction; empty:
+    /// no console routes ("/" is 404). The host's server then has a plain fallback.
     std::string console_directory;
 
     /// Serve on this io_context, run by the caller (see "Sharing" above); null: the host's own

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <powermanage/rpc/service.hpp>
@@ -81,12 +82,22 @@ struct ServerOptions {
     std::size_t io_threads = 0;
 };
 
-/// An HTTP answer for the plain routes (/health, /ready).
+/// An HTTP answer for the plain routes (/health, /ready) and the plain fallback.
 struct PlainResponse {
     int status = 200;                         ///< the HTTP status
     std::string content_type = "text/plain";  ///< its Content-Type
     std::string body;                         ///< its body
+    /// Further response fields (e.g. Cache-Control, Content-Security-Policy); each replaces a
+    /// field of the same name the server would send (e.g. a security header).
+    Headers headers{};
 };
+
+/// Answers a GET or HEAD request for a path that no plain route and no RPC serves: `path` is
+/// the request's path without the query, `request_headers` its fields. nullopt leaves the
+/// answer to the server (404). Runs on an I/O thread, so it must not block; it may be called
+/// concurrently.
+using PlainFallback = std::function<std::optional<PlainResponse>(
+    std::string_view path, const Headers& request_headers)>;
 
 /// The server. Register handlers, then start(); stop() finishes in-flight calls.
 class Server {
@@ -124,8 +135,13 @@ public:
     void add_service_interceptor(std::string_view service, Interceptor interceptor);
     /// Told about every finished call.
     void add_observer(CallObserver observer);
-    /// Serves GET `path` (e.g. "/health") with what `handler` returns.
+    /// Serves GET and HEAD `path` (e.g. "/health") with what `handler` returns (HEAD: the
+    /// same status and fields, no body).
     void add_plain_route(std::string path, std::function<PlainResponse()> handler);
+    /// Lets `fallback` answer GET and HEAD requests for paths that neither a plain route nor an
+    /// RPC serves, e.g. a single-page app's own paths; other methods on such paths, and the
+    /// paths it declines, stay 404. Call before start(); replaces an earlier fallback.
+    void set_plain_fallback(PlainFallback fallback);
 
     /// Binds and starts serving on the I/O threads (its own, or the shared io_context's).
     /// Throws std::system_error if the address cannot be bound, std::runtime_error for
