@@ -5,6 +5,7 @@ import { ActionType } from "../gen/pm/v1/actions_pb";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
 import { EmptyState, ErrorBanner, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
 import { ExecutionState } from "../ui/status";
 
 const refreshMs = 5000;
@@ -37,13 +38,7 @@ export function DeviceAssignments(props: { deviceId: string; isAdmin: boolean })
         </EmptyState>
       ) : data ? (
         <table aria-label="Resolved assignments">
-          <thead>
-            <tr>
-              <th scope="col">Kind</th>
-              <th scope="col">Name</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Kind", "Name", "Details"]} />
           <tbody>
             {data.definitions.map((item) => (
               <tr key={`d-${item.id}`}>
@@ -100,15 +95,7 @@ export function DeviceExecutions(props: { deviceId: string }) {
         <EmptyState title="Nothing has run on this device yet." />
       ) : (
         <table aria-label="Recent executions">
-          <thead>
-            <tr>
-              <th scope="col">Execution</th>
-              <th scope="col">Action</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Execution", "Action", "State", "Created", "Error"]} />
           <tbody>
             {list.map((execution) => (
               <tr key={execution.id}>

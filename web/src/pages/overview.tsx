@@ -5,6 +5,7 @@ import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
 import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
 import { ExecutionState } from "../ui/status";
 
 const refreshMs = 5000;
@@ -65,15 +66,7 @@ function Executions(props: { list?: ActionExecution[]; loading: boolean }) {
   }
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">Execution</th>
-          <th scope="col">Device</th>
-          <th scope="col">State</th>
-          <th scope="col">Created</th>
-          <th scope="col">Error</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Execution", "Device", "State", "Created", "Error"]} />
       <tbody>
         {props.list.map((execution) => (
           <tr key={execution.id}>

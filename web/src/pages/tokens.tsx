@@ -5,7 +5,9 @@ import { useState } from "preact/hooks";
 import { client } from "../api";
 import type { RegistrationToken } from "../gen/pm/v1/control_pb";
 import { useAsync, useCommand } from "../ui/async";
-import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { emailOf, useAllUsers } from "../ui/user-names";
 import { NewTokenPanel } from "./enrolment";
@@ -50,19 +52,7 @@ export function TokensPage() {
         </EmptyState>
       ) : (
         <table aria-label="Registration tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="visually-hidden">Changes</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "State", "Uses", "Expires", "Owner", "Created"]} hidden="Changes" />
           <tbody>
             {tokens.data.tokens.map((token) => (
               <TokenRow key={token.id} token={token} owner={emailOf(users.data, token.ownerId)} onChanged={tokens.reload} />
@@ -71,14 +61,7 @@ export function TokensPage() {
         </table>
       )}
       {tokens.data && tokens.data.tokens.length > 0 && (
-        <Pager
-          total={tokens.data.totalCount}
-          shown={tokens.data.tokens.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={tokens.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={tokens.data} shown={tokens.data.tokens.length} />
       )}
     </>
   );
