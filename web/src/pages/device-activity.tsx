@@ -4,9 +4,9 @@ import { client } from "../api";
 import { ActionType } from "../gen/pm/v1/actions_pb";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, Spinner, Time } from "../ui/components";
+import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
 import { TableHead } from "../ui/table-head";
-import { ExecutionState } from "../ui/status";
+import { ExecutionTable } from "./execution-table";
 
 const refreshMs = 5000;
 const recentCount = 20;
@@ -94,30 +94,14 @@ export function DeviceExecutions(props: { deviceId: string }) {
       ) : list.length === 0 ? (
         <EmptyState title="Nothing has run on this device yet." />
       ) : (
-        <table aria-label="Recent executions">
-          <TableHead columns={["Execution", "Action", "State", "Created", "Error"]} />
-          <tbody>
-            {list.map((execution) => (
-              <tr key={execution.id}>
-                <td>
-                  <Link href={`/executions/${execution.id}`}>
-                    <code>{execution.id.slice(-8)}</code>
-                  </Link>
-                </td>
-                <td>
-                  {names.data?.get(execution.actionId) ?? <span class="muted">{actionTypeWord(execution.type)} action</span>}
-                </td>
-                <td>
-                  <ExecutionState status={execution.status} />
-                </td>
-                <td>
-                  <Time value={execution.createdAt} />
-                </td>
-                <td class="clip">{execution.error}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ExecutionTable
+          label="Recent executions"
+          list={list}
+          column="Action"
+          cell={(execution) =>
+            names.data?.get(execution.actionId) ?? <span class="muted">{actionTypeWord(execution.type)} action</span>
+          }
+        />
       )}
       {executions.data && executions.data.totalCount > list.length && (
         <p class="muted">
