@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { Link, navigate } from "../router";
 import { useAsync, useCommand } from "../ui/async";
 import { ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
 import { TableHead } from "../ui/table-head";
 import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
@@ -75,12 +76,23 @@ export function CollectionListPage(props: { kind: CollectionKind }) {
           void create.run();
         }}
       >
-        <Field label={`Name of a new ${kind.noun}`} id="new-name">
-          <input id="new-name" value={name} required maxLength={255} disabled={create.busy} onInput={(event) => (create.clear(), setName(event.currentTarget.value))} />
-        </Field>
-        <Field label="Description" id="new-description">
-          <input id="new-description" value={description} maxLength={1024} disabled={create.busy} onInput={(event) => setDescription(event.currentTarget.value)} />
-        </Field>
+        <InputField
+          label={`Name of a new ${kind.noun}`}
+          id="new-name"
+          required
+          maxLength={255}
+          disabled={create.busy}
+          value={name}
+          onValue={(value) => (create.clear(), setName(value))}
+        />
+        <InputField
+          label="Description"
+          id="new-description"
+          maxLength={1024}
+          disabled={create.busy}
+          value={description}
+          onValue={setDescription}
+        />
         <button type="submit" class="primary" disabled={create.busy}>
           {create.busy ? <Spinner label="Creating…" /> : `Create ${kind.noun}`}
         </button>

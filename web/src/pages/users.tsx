@@ -7,6 +7,7 @@ import type { User } from "../gen/pm/v1/control_pb";
 import { useSession } from "../session";
 import { useAsync, useCommand } from "../ui/async";
 import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
 import { TableHead } from "../ui/table-head";
 import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
@@ -75,20 +76,25 @@ function CreateUserForm(props: { onCreated: (user: User) => void }) {
       <h2 id="create-user-title">Create a user</h2>
       <ErrorBanner error={create.error} />
       <div class="form-row">
-        <Field label="Email" id="user-email">
-          <input id="user-email" type="email" required autoComplete="off" value={email} onInput={(event) => setEmail(event.currentTarget.value)} />
-        </Field>
-        <Field label="Initial password" id="user-password" hint="At least 8 characters; tell it to the person.">
-          <input
-            id="user-password"
-            type="password"
-            required
-            autoComplete="new-password"
-            value={password}
-            aria-describedby="user-password-hint"
-            onInput={(event) => setPassword(event.currentTarget.value)}
-          />
-        </Field>
+        <InputField
+          label="Email"
+          id="user-email"
+          type="email"
+          required
+          autoComplete="off"
+          value={email}
+          onValue={setEmail}
+        />
+        <InputField
+          label="Initial password"
+          id="user-password"
+          hint="At least 8 characters; tell it to the person."
+          type="password"
+          required
+          autoComplete="new-password"
+          value={password}
+          onValue={setPassword}
+        />
         <Field label="Role" id="user-role">
           <select id="user-role" value={role} onChange={(event) => setRole(event.currentTarget.value)}>
             <option value="user">user: sees the devices assigned to them</option>
