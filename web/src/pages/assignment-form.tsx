@@ -9,7 +9,7 @@ import { useCommand } from "../ui/async";
 import { ErrorBanner, Field, Notice, Spinner } from "../ui/components";
 import { modes } from "./assignment-words";
 import { useAllDevices, type Source } from "./fleet-lookups";
-import { SourceSelect } from "./source-select";
+import { SourceField } from "./source-field";
 
 /** The "New assignment" form above the list. */
 export function AssignmentForm(props: {
@@ -59,15 +59,14 @@ export function AssignmentForm(props: {
             void create.run();
           }}
         >
-          <Field label="What" id="assign-source">
-            <SourceSelect
-              id="assign-source"
-              value={source}
-              sources={props.sources}
-              loading={props.loading}
-              onChange={picked(setSource)}
-            />
-          </Field>
+          <SourceField
+            label="What"
+            id="assign-source"
+            value={source}
+            sources={props.sources}
+            loading={props.loading}
+            onChange={picked(setSource)}
+          />
           <Field label="To a" id="assign-target-type">
             <select
               id="assign-target-type"

@@ -10,7 +10,7 @@ import { DeviceChecklist } from "./device-checklist";
 import { DispatchLive } from "./dispatch-live";
 import { dispatch, type What, type Where } from "./dispatch-run";
 import { useAllDevices, useAllGroups, useAllSources } from "./fleet-lookups";
-import { SourceSelect } from "./source-select";
+import { SourceField } from "./source-field";
 
 type WhatKind = "shell" | "stored";
 type WhereKind = Where["kind"];
@@ -126,15 +126,14 @@ export function DispatchPage() {
           </div>
         ) : (
           <div class="form">
-            <Field label="Item" id="dispatch-source">
-              <SourceSelect
-                id="dispatch-source"
-                value={sourceKey}
-                sources={sources.data}
-                loading={sources.loading}
-                onChange={(event) => setSourceKey(event.currentTarget.value)}
-              />
-            </Field>
+            <SourceField
+              label="Item"
+              id="dispatch-source"
+              value={sourceKey}
+              sources={sources.data}
+              loading={sources.loading}
+              onChange={(event) => setSourceKey(event.currentTarget.value)}
+            />
             {!sources.loading && (sources.data ?? []).length === 0 && (
               <p class="hint">
                 Nothing is stored yet: create an <Link href="/actions">action</Link>, or run a shell command instead.
