@@ -31,6 +31,19 @@ async function openNav(page, name, heading = name) {
   await page.getByRole("heading", { level: 1, name: heading }).waitFor();
 }
 
+/** Creates a shell action as the admin and assigns it to `device` in `mode`; returns CreateAction's answer. */
+async function assignShellAction(device, mode, { name, description, script }) {
+  const action = await api("CreateAction", { name, description, type: "ACTION_TYPE_SHELL", shell: { script } }, admin);
+  await api("CreateAssignment", {
+    sourceType: "action",
+    sourceId: action.action.id,
+    targetType: "device",
+    targetId: device.id,
+    mode,
+  }, admin);
+  return action;
+}
+
 /** Opens the device page of `device` from the devices list, searching by host name. */
 async function openDevice(page, device) {
   await openNav(page, "Devices");
@@ -225,19 +238,11 @@ test("a user chooses an available action for their device and changes their pass
   const created = await api("CreateUser", { email, password, role: "user" }, admin);
   const device = (await api("ListDevices", { pageSize: 100, statusFilter: "online" }, admin)).devices.at(-3);
   await api("AssignDevice", { deviceId: device.id, userId: created.user.id }, admin);
-  const action = await api("CreateAction", {
+  const action = await assignShellAction(device, "ASSIGNMENT_MODE_AVAILABLE", {
     name: `Install the office suite ${unique()}`,
     description: "Word processing and spreadsheets.",
-    type: "ACTION_TYPE_SHELL",
-    shell: { script: "true" },
-  }, admin);
-  await api("CreateAssignment", {
-    sourceType: "action",
-    sourceId: action.action.id,
-    targetType: "device",
-    targetId: device.id,
-    mode: "ASSIGNMENT_MODE_AVAILABLE",
-  }, admin);
+    script: "true",
+  });
 
   const page = await newPage(browser);
   await signIn(page, email, password);
@@ -275,18 +280,10 @@ test("labels edited on the device page persist", async () => {
   await signIn(page);
   const device = (await api("ListDevices", { pageSize: 100, statusFilter: "online" }, admin)).devices[0];
   // Something applied and something run, so the page shows them.
-  const action = await api("CreateAction", {
+  const action = await assignShellAction(device, "ASSIGNMENT_MODE_PRESENT", {
     name: `Rotate the logs ${unique()}`,
-    type: "ACTION_TYPE_SHELL",
-    shell: { script: "echo rotated" },
-  }, admin);
-  await api("CreateAssignment", {
-    sourceType: "action",
-    sourceId: action.action.id,
-    targetType: "device",
-    targetId: device.id,
-    mode: "ASSIGNMENT_MODE_PRESENT",
-  }, admin);
+    script: "echo rotated",
+  });
   const execution = await api("DispatchAction", { deviceId: device.id, actionId: action.action.id }, admin);
   const group = await api("CreateDeviceGroup", { name: `Front desk ${unique()}`, description: "static" }, admin);
   await openDevice(page, device);

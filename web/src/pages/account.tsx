@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { client } from "../api";
 import { useSession } from "../session";
 import { useCommand } from "../ui/async";
-import { ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { ErrorBanner, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
 import { markPasswordChanged } from "../ui/first-login";
 
 /** The account page, for every role. */
@@ -50,39 +51,36 @@ export function AccountPage() {
         <h2 id="password-title">Change your password</h2>
         <ErrorBanner error={change.error} />
         {done && <Notice>Your password was changed. Use the new one next time you sign in.</Notice>}
-        <Field label="Current password" id="account-current">
-          <input
-            id="account-current"
-            type="password"
-            required
-            autoComplete="current-password"
-            value={current}
-            onInput={(event) => setCurrent(event.currentTarget.value)}
-          />
-        </Field>
-        <Field label="New password" id="account-new" hint="At least 8 characters.">
-          <input
-            id="account-new"
-            type="password"
-            required
-            autoComplete="new-password"
-            value={next}
-            aria-describedby="account-new-hint"
-            onInput={(event) => setNext(event.currentTarget.value)}
-          />
-        </Field>
-        <Field label="New password again" id="account-again" error={mismatch ? "This differs from the new password." : undefined}>
-          <input
-            id="account-again"
-            type="password"
-            required
-            autoComplete="new-password"
-            value={again}
-            aria-invalid={mismatch}
-            aria-describedby={mismatch ? "account-again-error" : undefined}
-            onInput={(event) => setAgain(event.currentTarget.value)}
-          />
-        </Field>
+        <InputField
+          label="Current password"
+          id="account-current"
+          type="password"
+          required
+          autoComplete="current-password"
+          value={current}
+          onValue={setCurrent}
+        />
+        <InputField
+          label="New password"
+          id="account-new"
+          hint="At least 8 characters."
+          type="password"
+          required
+          autoComplete="new-password"
+          value={next}
+          onValue={setNext}
+        />
+        <InputField
+          label="New password again"
+          id="account-again"
+          error={mismatch ? "This differs from the new password." : undefined}
+          type="password"
+          required
+          autoComplete="new-password"
+          aria-invalid={mismatch}
+          value={again}
+          onValue={setAgain}
+        />
         <div class="form-actions">
           <button type="submit" class="primary" disabled={change.busy || mismatch}>
             {change.busy ? <Spinner label="Changing…" /> : "Change password"}

@@ -4,7 +4,9 @@ import { useEffect } from "preact/hooks";
 import { client } from "../api";
 import { Link, setQuery, useLocation } from "../router";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { actionSummary, actionTypes, typeFromName, typeLabel, typeName } from "./action-types";
 import "./configuration.css";
@@ -63,15 +65,7 @@ export function ActionsPage() {
         </EmptyState>
       ) : (
         <table aria-label="Actions">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">What it does</th>
-              <th scope="col">Timeout</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Type", "What it does", "Timeout", "Created"]} />
           <tbody>
             {list.map((action) => (
               <tr key={action.id}>
@@ -93,14 +87,7 @@ export function ActionsPage() {
         </table>
       )}
       {actions.data && (
-        <Pager
-          total={actions.data.totalCount}
-          shown={list.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={actions.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={actions.data} shown={list.length} />
       )}
     </>
   );

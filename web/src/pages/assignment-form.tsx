@@ -8,7 +8,8 @@ import { Link } from "../router";
 import { useCommand } from "../ui/async";
 import { ErrorBanner, Field, Notice, Spinner } from "../ui/components";
 import { modes } from "./assignment-words";
-import { sourceWords, useAllDevices, type Source } from "./fleet-lookups";
+import { useAllDevices, type Source } from "./fleet-lookups";
+import { SourceField } from "./source-field";
 
 /** The "New assignment" form above the list. */
 export function AssignmentForm(props: {
@@ -30,16 +31,17 @@ export function AssignmentForm(props: {
     setDone(true);
     props.onCreated();
   });
-  const changed = () => {
+  // Any new choice hides the last success and error: they spoke of the previous choice.
+  const picked = (apply: (value: string) => void) => (event: { currentTarget: { value: string } }) => {
     setDone(false);
     create.clear();
+    apply(event.currentTarget.value);
   };
 
   const targets =
     targetType === "device_group"
       ? (props.groups ?? []).map((group) => ({ id: group.id, name: `${group.name} (${group.memberCount} devices)` }))
       : (devices.data ?? []).map((device) => ({ id: device.id, name: device.hostname || device.id }));
-  const kinds: Source["type"][] = ["action", "action_set", "definition"];
   const nothingToAssign = !props.loading && (props.sources ?? []).length === 0;
 
   return (
@@ -57,38 +59,22 @@ export function AssignmentForm(props: {
             void create.run();
           }}
         >
-          <Field label="What" id="assign-source">
-            <select
-              id="assign-source"
-              value={source}
-              onChange={(event) => {
-                changed();
-                setSource(event.currentTarget.value);
-              }}
-            >
-              <option value="">{props.loading ? "loading…" : "choose"}</option>
-              {kinds.map((kind) => (
-                <optgroup key={kind} label={`${sourceWords[kind]}s`}>
-                  {(props.sources ?? [])
-                    .filter((item) => item.type === kind)
-                    .map((item) => (
-                      <option key={item.id} value={`${item.type}:${item.id}`}>
-                        {item.name}
-                      </option>
-                    ))}
-                </optgroup>
-              ))}
-            </select>
-          </Field>
+          <SourceField
+            label="What"
+            id="assign-source"
+            value={source}
+            sources={props.sources}
+            loading={props.loading}
+            onChange={picked(setSource)}
+          />
           <Field label="To a" id="assign-target-type">
             <select
               id="assign-target-type"
               value={targetType}
-              onChange={(event) => {
-                changed();
+              onChange={picked((value) => {
                 setTarget("");
-                setTargetType(event.currentTarget.value as "device_group" | "device");
-              }}
+                setTargetType(value as "device_group" | "device");
+              })}
             >
               <option value="device_group">device group</option>
               <option value="device">device</option>
@@ -98,10 +84,7 @@ export function AssignmentForm(props: {
             <select
               id="assign-target"
               value={target}
-              onChange={(event) => {
-                changed();
-                setTarget(event.currentTarget.value);
-              }}
+              onChange={picked(setTarget)}
             >
               <option value="">{props.loading || devices.loading ? "loading…" : `choose (${targets.length})`}</option>
               {targets.map((item) => (
@@ -116,10 +99,7 @@ export function AssignmentForm(props: {
               id="assign-mode"
               value={String(mode)}
               aria-describedby="assign-mode-hint"
-              onChange={(event) => {
-                changed();
-                setMode(Number(event.currentTarget.value) as AssignmentMode);
-              }}
+              onChange={picked((value) => setMode(Number(value) as AssignmentMode))}
             >
               {modes.map((entry) => (
                 <option key={entry.mode} value={String(entry.mode)}>

@@ -5,7 +5,9 @@ import { useEffect } from "preact/hooks";
 import { client } from "../api";
 import { Link, setQuery, useLocation } from "../router";
 import { useAsync, useCommand } from "../ui/async";
-import { Badge, ConfirmButton, EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { Badge, ConfirmButton, EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { AssignmentForm } from "./assignment-form";
 import { modeOf } from "./assignment-words";
@@ -107,17 +109,7 @@ export function AssignmentsPage() {
         </EmptyState>
       ) : (
         <table aria-labelledby="assignments-title">
-          <thead>
-            <tr>
-              <th scope="col">What</th>
-              <th scope="col">To</th>
-              <th scope="col">Mode</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="visually-hidden">Delete</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["What", "To", "Mode", "Created"]} hidden="Delete" />
           <tbody>
             {list.map((assignment) => {
               const mode = modeOf(assignment.mode);
@@ -146,14 +138,7 @@ export function AssignmentsPage() {
         </table>
       )}
       {assignments.data && list.length > 0 && (
-        <Pager
-          total={assignments.data.totalCount}
-          shown={list.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={assignments.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={assignments.data} shown={list.length} />
       )}
     </>
   );

@@ -5,7 +5,10 @@ import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { Link, navigate } from "../router";
 import { useAsync, useCommand } from "../ui/async";
-import { ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { MemberList, type MemberRow } from "./members";
 import "./configuration.css";
@@ -73,12 +76,23 @@ export function CollectionListPage(props: { kind: CollectionKind }) {
           void create.run();
         }}
       >
-        <Field label={`Name of a new ${kind.noun}`} id="new-name">
-          <input id="new-name" value={name} required maxLength={255} disabled={create.busy} onInput={(event) => (create.clear(), setName(event.currentTarget.value))} />
-        </Field>
-        <Field label="Description" id="new-description">
-          <input id="new-description" value={description} maxLength={1024} disabled={create.busy} onInput={(event) => setDescription(event.currentTarget.value)} />
-        </Field>
+        <InputField
+          label={`Name of a new ${kind.noun}`}
+          id="new-name"
+          required
+          maxLength={255}
+          disabled={create.busy}
+          value={name}
+          onValue={(value) => (create.clear(), setName(value))}
+        />
+        <InputField
+          label="Description"
+          id="new-description"
+          maxLength={1024}
+          disabled={create.busy}
+          value={description}
+          onValue={setDescription}
+        />
         <button type="submit" class="primary" disabled={create.busy}>
           {create.busy ? <Spinner label="Creating…" /> : `Create ${kind.noun}`}
         </button>
@@ -91,14 +105,7 @@ export function CollectionListPage(props: { kind: CollectionKind }) {
         <EmptyState title={`No ${kind.noun}s yet.`}>Name one above, then add {kind.memberNoun}s to it.</EmptyState>
       ) : (
         <table aria-label={kind.title}>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Description</th>
-              <th scope="col">{kind.memberNoun.charAt(0).toUpperCase() + kind.memberNoun.slice(1)}s</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Description", `${kind.memberNoun.charAt(0).toUpperCase() + kind.memberNoun.slice(1)}s`, "Created"]} />
           <tbody>
             {list.map((item) => (
               <tr key={item.id}>
@@ -116,14 +123,7 @@ export function CollectionListPage(props: { kind: CollectionKind }) {
         </table>
       )}
       {items.data && (
-        <Pager
-          total={items.data.totalCount}
-          shown={list.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={items.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={items.data} shown={list.length} />
       )}
     </>
   );

@@ -4,8 +4,9 @@ import { client } from "../api";
 import { ActionType } from "../gen/pm/v1/actions_pb";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, Spinner, Time } from "../ui/components";
-import { ExecutionState } from "../ui/status";
+import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ExecutionTable } from "./execution-table";
 
 const refreshMs = 5000;
 const recentCount = 20;
@@ -37,13 +38,7 @@ export function DeviceAssignments(props: { deviceId: string; isAdmin: boolean })
         </EmptyState>
       ) : data ? (
         <table aria-label="Resolved assignments">
-          <thead>
-            <tr>
-              <th scope="col">Kind</th>
-              <th scope="col">Name</th>
-              <th scope="col">Details</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Kind", "Name", "Details"]} />
           <tbody>
             {data.definitions.map((item) => (
               <tr key={`d-${item.id}`}>
@@ -99,38 +94,14 @@ export function DeviceExecutions(props: { deviceId: string }) {
       ) : list.length === 0 ? (
         <EmptyState title="Nothing has run on this device yet." />
       ) : (
-        <table aria-label="Recent executions">
-          <thead>
-            <tr>
-              <th scope="col">Execution</th>
-              <th scope="col">Action</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.map((execution) => (
-              <tr key={execution.id}>
-                <td>
-                  <Link href={`/executions/${execution.id}`}>
-                    <code>{execution.id.slice(-8)}</code>
-                  </Link>
-                </td>
-                <td>
-                  {names.data?.get(execution.actionId) ?? <span class="muted">{actionTypeWord(execution.type)} action</span>}
-                </td>
-                <td>
-                  <ExecutionState status={execution.status} />
-                </td>
-                <td>
-                  <Time value={execution.createdAt} />
-                </td>
-                <td class="clip">{execution.error}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <ExecutionTable
+          label="Recent executions"
+          list={list}
+          column="Action"
+          cell={(execution) =>
+            names.data?.get(execution.actionId) ?? <span class="muted">{actionTypeWord(execution.type)} action</span>
+          }
+        />
       )}
       {executions.data && executions.data.totalCount > list.length && (
         <p class="muted">

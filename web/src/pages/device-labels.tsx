@@ -5,6 +5,7 @@ import { client } from "../api";
 import type { Device } from "../gen/pm/v1/control_pb";
 import { useCommand } from "../ui/async";
 import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
+import { TableHead } from "../ui/table-head";
 
 /** The labels of `device`; editable for administrators. */
 export function DeviceLabels(props: { device: Device; editable: boolean; onChanged: () => void }) {
@@ -20,17 +21,7 @@ export function DeviceLabels(props: { device: Device; editable: boolean; onChang
       )}
       {entries.length > 0 && (
         <table aria-label="Labels" class="compact">
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Value</th>
-              {editable && (
-                <th scope="col">
-                  <span class="visually-hidden">Changes</span>
-                </th>
-              )}
-            </tr>
-          </thead>
+          <TableHead columns={["Key", "Value"]} hidden={editable && "Changes"} />
           <tbody>
             {entries.map(([key, value]) =>
               editable ? (

@@ -5,7 +5,9 @@ import { client, listAll, maxPageSize } from "../api";
 import { Link, setQuery, useLocation } from "../router";
 import { useSession } from "../session";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { DeviceStatus } from "../ui/status";
 
@@ -125,16 +127,7 @@ export function DevicesPage() {
         </EmptyState>
       ) : (
         <table aria-label="Devices">
-          <thead>
-            <tr>
-              <th scope="col">Host name</th>
-              <th scope="col">State</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Labels</th>
-              {isAdmin && <th scope="col">Assigned to</th>}
-            </tr>
-          </thead>
+          <TableHead columns={["Host name", "State", "Last seen", "Agent", "Labels", isAdmin && "Assigned to"]} />
           <tbody>
             {shown.map((device) => (
               <tr key={device.id}>
@@ -164,14 +157,7 @@ export function DevicesPage() {
         </table>
       )}
       {devices.data && (
-        <Pager
-          total={devices.data.totalCount}
-          shown={shown.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={devices.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={devices.data} shown={shown.length} />
       )}
     </>
   );

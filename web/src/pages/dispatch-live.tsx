@@ -5,6 +5,7 @@ import { ExecutionStatus } from "../gen/pm/v1/common_pb";
 import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
+import { TableHead } from "../ui/table-head";
 import { ExecutionState } from "../ui/status";
 import { ExecutionOutput } from "./execution-output";
 import { useDevicesById } from "./device-names";
@@ -42,14 +43,7 @@ export function DispatchLive(props: { executions: ActionExecution[] }) {
       </div>
       <ErrorBanner error={batch.error} />
       <table aria-label="Executions of this dispatch" class="live">
-        <thead>
-          <tr>
-            <th scope="col">Device</th>
-            <th scope="col">State</th>
-            <th scope="col">Time</th>
-            <th scope="col">Output</th>
-          </tr>
-        </thead>
+        <TableHead columns={["Device", "State", "Time", "Output"]} />
         <tbody>
           {batch.executions.map((execution) => (
             <tr key={execution.id}>

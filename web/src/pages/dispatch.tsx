@@ -9,7 +9,8 @@ import { ErrorBanner, Field, PageHeader, Spinner } from "../ui/components";
 import { DeviceChecklist } from "./device-checklist";
 import { DispatchLive } from "./dispatch-live";
 import { dispatch, type What, type Where } from "./dispatch-run";
-import { sourceWords, useAllDevices, useAllGroups, useAllSources } from "./fleet-lookups";
+import { useAllDevices, useAllGroups, useAllSources } from "./fleet-lookups";
+import { SourceField } from "./source-field";
 
 type WhatKind = "shell" | "stored";
 type WhereKind = Where["kind"];
@@ -125,22 +126,14 @@ export function DispatchPage() {
           </div>
         ) : (
           <div class="form">
-            <Field label="Item" id="dispatch-source">
-              <select id="dispatch-source" value={sourceKey} onChange={(event) => setSourceKey(event.currentTarget.value)}>
-                <option value="">{sources.loading ? "loading…" : "choose"}</option>
-                {(["action", "action_set", "definition"] as const).map((kind) => (
-                  <optgroup key={kind} label={`${sourceWords[kind]}s`}>
-                    {(sources.data ?? [])
-                      .filter((item) => item.type === kind)
-                      .map((item) => (
-                        <option key={item.id} value={`${item.type}:${item.id}`}>
-                          {item.name}
-                        </option>
-                      ))}
-                  </optgroup>
-                ))}
-              </select>
-            </Field>
+            <SourceField
+              label="Item"
+              id="dispatch-source"
+              value={sourceKey}
+              sources={sources.data}
+              loading={sources.loading}
+              onChange={(event) => setSourceKey(event.currentTarget.value)}
+            />
             {!sources.loading && (sources.data ?? []).length === 0 && (
               <p class="hint">
                 Nothing is stored yet: create an <Link href="/actions">action</Link>, or run a shell command instead.

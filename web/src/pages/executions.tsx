@@ -5,7 +5,9 @@ import { client } from "../api";
 import { Link, setQuery, useLocation } from "../router";
 import { useSession } from "../session";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { ExecutionState } from "../ui/status";
 import { actionTypeWord, statusFilters, statusOf } from "./execution-words";
@@ -96,16 +98,7 @@ export function ExecutionsPage() {
         </EmptyState>
       ) : (
         <table aria-label="Executions">
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Device</th>
-              <th scope="col">What</th>
-              <th scope="col">State</th>
-              <th scope="col">Duration</th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Started", "Device", "What", "State", "Duration", "Error"]} />
           <tbody>
             {list.map((execution) => (
               <tr key={execution.id}>
@@ -136,14 +129,7 @@ export function ExecutionsPage() {
         </table>
       )}
       {executions.data && list.length > 0 && (
-        <Pager
-          total={executions.data.totalCount}
-          shown={list.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={executions.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={executions.data} shown={list.length} />
       )}
     </>
   );

@@ -6,6 +6,7 @@ import type { DeviceGroup } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { useCommand } from "../ui/async";
 import { EmptyState, ErrorBanner, Spinner } from "../ui/components";
+import { TableHead } from "../ui/table-head";
 import { DeviceStatus } from "../ui/status";
 import { byId, deviceName, useAllDevices } from "./fleet-lookups";
 
@@ -78,14 +79,7 @@ export function GroupMembers(props: { group: DeviceGroup; deviceIds: string[]; o
       ) : (
         <>
           <table aria-label="Members">
-            <thead>
-              <tr>
-                <th scope="col">Host name</th>
-                <th scope="col">State</th>
-                <th scope="col">Labels</th>
-                {!group.isDynamic && <th scope="col"><span class="visually-hidden">Remove</span></th>}
-              </tr>
-            </thead>
+            <TableHead columns={["Host name", "State", "Labels"]} hidden={!group.isDynamic && "Remove"} />
             <tbody>
               {deviceIds.slice(0, shown).map((id) => {
                 const device = index.get(id);

@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { client } from "../api";
 import { Link, navigate } from "../router";
 import { useCommand } from "../ui/async";
-import { ErrorBanner, Field, PageHeader, Spinner } from "../ui/components";
+import { ErrorBanner, PageHeader, Spinner } from "../ui/components";
+import { InputField } from "../ui/input-field";
 import { MembershipChoice } from "./group-membership-choice";
 import { QueryEditor, type QueryCheck } from "./query-editor";
 
@@ -36,17 +37,20 @@ export function GroupNewPage() {
           if (!blocked) void create.run();
         }}
       >
-        <Field label="Name" id="group-name">
-          <input id="group-name" value={name} required onInput={(event) => setName(event.currentTarget.value)} />
-        </Field>
-        <Field label="Description" id="group-description" hint="What the group is for (optional).">
-          <input
-            id="group-description"
-            value={description}
-            aria-describedby="group-description-hint"
-            onInput={(event) => setDescription(event.currentTarget.value)}
-          />
-        </Field>
+        <InputField
+          label="Name"
+          id="group-name"
+          required
+          value={name}
+          onValue={setName}
+        />
+        <InputField
+          label="Description"
+          id="group-description"
+          hint="What the group is for (optional)."
+          value={description}
+          onValue={setDescription}
+        />
         <MembershipChoice dynamic={dynamic} onChange={setDynamic} />
         {dynamic && <QueryEditor id="group-query" value={query} onInput={setQuery} onCheck={setCheck} />}
         <ErrorBanner error={create.error} />

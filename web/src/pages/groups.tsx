@@ -3,7 +3,9 @@
 import { client } from "../api";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
-import { Badge, EmptyState, ErrorBanner, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { Badge, EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 
 const pageSize = 50;
@@ -37,15 +39,7 @@ export function GroupsPage() {
         </EmptyState>
       ) : (
         <table aria-label="Device groups">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Membership</th>
-              <th scope="col">Devices</th>
-              <th scope="col">Description</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "Membership", "Devices", "Description", "Created"]} />
           <tbody>
             {list.map((group) => (
               <tr key={group.id}>
@@ -72,14 +66,7 @@ export function GroupsPage() {
         </table>
       )}
       {groups.data && list.length > 0 && (
-        <Pager
-          total={groups.data.totalCount}
-          shown={list.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={groups.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={groups.data} shown={list.length} />
       )}
     </>
   );

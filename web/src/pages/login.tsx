@@ -4,7 +4,8 @@ import { useState } from "preact/hooks";
 import { client } from "../api";
 import type { User } from "../gen/pm/v1/control_pb";
 import { useCommand } from "../ui/async";
-import { ErrorBanner, Field, Spinner } from "../ui/components";
+import { ErrorBanner, Spinner } from "../ui/components";
+import { InputField } from "../ui/input-field";
 
 export function LoginPage(props: { onSignedIn: (user: User) => void }) {
   const [email, setEmail] = useState("");
@@ -23,31 +24,25 @@ export function LoginPage(props: { onSignedIn: (user: User) => void }) {
       <form class="card login" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title">Sign in to Power Manage</h1>
         <ErrorBanner error={login.error} />
-        <Field label="Email" id="login-email">
-          <input
-            id="login-email"
-            type="email"
-            autoComplete="username"
-            required
-            value={email}
-            onInput={(event) => setEmail(event.currentTarget.value)}
-          />
-        </Field>
-        <Field
+        <InputField
+          label="Email"
+          id="login-email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onValue={setEmail}
+        />
+        <InputField
           label="Password"
           id="login-password"
           hint="The first administrator's password is the one given to pm-control at its first start."
-        >
-          <input
-            id="login-password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onInput={(event) => setPassword(event.currentTarget.value)}
-            aria-describedby="login-password-hint"
-          />
-        </Field>
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
+        />
         <button type="submit" class="primary" disabled={login.busy}>
           {login.busy ? <Spinner label="Signing in…" /> : "Sign in"}
         </button>

@@ -98,29 +98,20 @@ export function MemberList(props: {
               {member.detail && <span class="muted small"> · {member.detail}</span>}
             </span>
             <span class="member-actions">
-              <button
-                type="button"
-                id={`move-up-${member.id}`}
-                aria-label={`Move ${member.name} up`}
-                title="Move up"
-                // Not disabled while saving: a disabled button drops the keyboard focus.
-                aria-disabled={busy}
+              <MoveButton
+                member={member}
+                way="up"
+                busy={busy}
                 disabled={index === 0}
-                onClick={() => void move(member.id, index - 1, "up")}
-              >
-                ↑
-              </button>
-              <button
-                type="button"
-                id={`move-down-${member.id}`}
-                aria-label={`Move ${member.name} down`}
-                title="Move down"
-                aria-disabled={busy}
+                onMove={() => void move(member.id, index - 1, "up")}
+              />
+              <MoveButton
+                member={member}
+                way="down"
+                busy={busy}
                 disabled={index === members.length - 1}
-                onClick={() => void move(member.id, index + 1, "down")}
-              >
-                ↓
-              </button>
+                onMove={() => void move(member.id, index + 1, "down")}
+              />
               <button
                 type="button"
                 class="danger"
@@ -136,5 +127,24 @@ export function MemberList(props: {
       </ol>
       {busy && <Spinner label="Saving…" />}
     </>
+  );
+}
+
+/** One place up or down for a member, from the keyboard. */
+function MoveButton(props: { member: MemberRow; way: "up" | "down"; busy: boolean; disabled: boolean; onMove: () => void }) {
+  const { member, way } = props;
+  return (
+    <button
+      type="button"
+      id={`move-${way}-${member.id}`}
+      aria-label={`Move ${member.name} ${way}`}
+      title={`Move ${way}`}
+      // Not disabled while saving: a disabled button drops the keyboard focus.
+      aria-disabled={props.busy}
+      disabled={props.disabled}
+      onClick={props.onMove}
+    >
+      {way === "up" ? "↑" : "↓"}
+    </button>
   );
 }

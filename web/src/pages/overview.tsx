@@ -4,8 +4,8 @@ import { ExecutionStatus } from "../gen/pm/v1/common_pb";
 import type { ActionExecution } from "../gen/pm/v1/control_pb";
 import { Link } from "../router";
 import { useAsync } from "../ui/async";
-import { EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
-import { ExecutionState } from "../ui/status";
+import { EmptyState, ErrorBanner, PageHeader, Spinner } from "../ui/components";
+import { ExecutionTable } from "./execution-table";
 
 const refreshMs = 5000;
 
@@ -64,39 +64,14 @@ function Executions(props: { list?: ActionExecution[]; loading: boolean }) {
     );
   }
   return (
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Execution</th>
-          <th scope="col">Device</th>
-          <th scope="col">State</th>
-          <th scope="col">Created</th>
-          <th scope="col">Error</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.list.map((execution) => (
-          <tr key={execution.id}>
-            <td>
-              <Link href={`/executions/${execution.id}`}>
-                <code>{execution.id.slice(-8)}</code>
-              </Link>
-            </td>
-            <td>
-              <Link href={`/devices/${execution.deviceId}`}>
-                <code>{execution.deviceId.slice(-8)}</code>
-              </Link>
-            </td>
-            <td>
-              <ExecutionState status={execution.status} />
-            </td>
-            <td>
-              <Time value={execution.createdAt} />
-            </td>
-            <td class="clip">{execution.error}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <ExecutionTable
+      list={props.list}
+      column="Device"
+      cell={(execution) => (
+        <Link href={`/devices/${execution.deviceId}`}>
+          <code>{execution.deviceId.slice(-8)}</code>
+        </Link>
+      )}
+    />
   );
 }

@@ -70,6 +70,8 @@ function FieldControl(props: {
   const look = lookOf(schema, field);
   const label = (look.label ?? labelOf(field.localName)) + (look.required ? " (required)" : "");
   const described = [look.hint && `${id}-hint`, error && `${id}-error`].filter(Boolean).join(" ") || undefined;
+  // What every labelled control of the form carries, whatever its kind.
+  const control = { id, "aria-describedby": described, "aria-invalid": invalid, disabled };
 
   switch (field.fieldKind) {
     case "scalar":
@@ -95,23 +97,17 @@ function FieldControl(props: {
           <Field label={label} id={id} hint={look.hint} error={error}>
             {look.multiline ? (
               <textarea
-                id={id}
+                {...control}
                 value={String(value ?? "")}
                 placeholder={look.placeholder}
-                aria-describedby={described}
-                aria-invalid={invalid}
-                disabled={disabled}
                 spellcheck={false}
                 onInput={(event) => onChange(event.currentTarget.value)}
               />
             ) : (
               <input
-                id={id}
+                {...control}
                 value={String(value ?? "")}
                 placeholder={look.placeholder}
-                aria-describedby={described}
-                aria-invalid={invalid}
-                disabled={disabled}
                 onInput={(event) => onChange(event.currentTarget.value)}
               />
             )}
@@ -121,13 +117,10 @@ function FieldControl(props: {
       return (
         <Field label={label} id={id} hint={look.hint} error={error}>
           <input
-            id={id}
+            {...control}
             type="number"
             step={1}
             value={String(value ?? 0)}
-            aria-describedby={described}
-            aria-invalid={invalid}
-            disabled={disabled}
             onInput={(event) => onChange(Number(event.currentTarget.value) || 0)}
           />
         </Field>
@@ -136,11 +129,8 @@ function FieldControl(props: {
       return (
         <Field label={label} id={id} hint={look.hint} error={error}>
           <select
-            id={id}
+            {...control}
             value={String(value ?? 0)}
-            aria-describedby={described}
-            aria-invalid={invalid}
-            disabled={disabled}
             onChange={(event) => onChange(Number(event.currentTarget.value))}
           >
             {field.enum.values.map((item) => (

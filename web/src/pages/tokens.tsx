@@ -5,7 +5,10 @@ import { useState } from "preact/hooks";
 import { client } from "../api";
 import type { RegistrationToken } from "../gen/pm/v1/control_pb";
 import { useAsync, useCommand } from "../ui/async";
-import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { Badge, ConfirmButton, EmptyState, ErrorBanner, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 import { emailOf, useAllUsers } from "../ui/user-names";
 import { NewTokenPanel } from "./enrolment";
@@ -50,19 +53,7 @@ export function TokensPage() {
         </EmptyState>
       ) : (
         <table aria-label="Registration tokens">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="visually-hidden">Changes</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["Name", "State", "Uses", "Expires", "Owner", "Created"]} hidden="Changes" />
           <tbody>
             {tokens.data.tokens.map((token) => (
               <TokenRow key={token.id} token={token} owner={emailOf(users.data, token.ownerId)} onChanged={tokens.reload} />
@@ -71,14 +62,7 @@ export function TokensPage() {
         </table>
       )}
       {tokens.data && tokens.data.tokens.length > 0 && (
-        <Pager
-          total={tokens.data.totalCount}
-          shown={tokens.data.tokens.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={tokens.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={tokens.data} shown={tokens.data.tokens.length} />
       )}
     </>
   );
@@ -113,36 +97,33 @@ function CreateTokenForm(props: { onCreated: (token: RegistrationToken) => void 
     >
       <h2 id="create-token-title">Create a registration token</h2>
       <ErrorBanner error={create.error} />
-      <Field label="Name" id="token-name" hint="What the token is for, e.g. “berlin office laptops”.">
-        <input
-          id="token-name"
-          required
-          value={name}
-          aria-describedby="token-name-hint"
-          onInput={(event) => setName(event.currentTarget.value)}
-        />
-      </Field>
+      <InputField
+        label="Name"
+        id="token-name"
+        hint="What the token is for, e.g. “berlin office laptops”."
+        required
+        value={name}
+        onValue={setName}
+      />
       <div class="form-row">
-        <Field label="Maximum uses" id="token-max-uses" hint="0 = unlimited; 1 = a one-time token.">
-          <input
-            id="token-max-uses"
-            type="number"
-            min="0"
-            step="1"
-            value={maxUses}
-            aria-describedby="token-max-uses-hint"
-            onInput={(event) => setMaxUses(event.currentTarget.value)}
-          />
-        </Field>
-        <Field label="Expires" id="token-expires" hint="Empty = never (local time).">
-          <input
-            id="token-expires"
-            type="datetime-local"
-            value={expires}
-            aria-describedby="token-expires-hint"
-            onInput={(event) => setExpires(event.currentTarget.value)}
-          />
-        </Field>
+        <InputField
+          label="Maximum uses"
+          id="token-max-uses"
+          hint="0 = unlimited; 1 = a one-time token."
+          type="number"
+          min="0"
+          step="1"
+          value={maxUses}
+          onValue={setMaxUses}
+        />
+        <InputField
+          label="Expires"
+          id="token-expires"
+          hint="Empty = never (local time)."
+          type="datetime-local"
+          value={expires}
+          onValue={setExpires}
+        />
       </div>
       <div class="form-actions">
         <button type="submit" class="primary" disabled={create.busy}>

@@ -6,7 +6,10 @@ import { client } from "../api";
 import type { User } from "../gen/pm/v1/control_pb";
 import { useSession } from "../session";
 import { useAsync, useCommand } from "../ui/async";
-import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Pager, Spinner, Time } from "../ui/components";
+import { Badge, ConfirmButton, EmptyState, ErrorBanner, Field, Notice, PageHeader, Spinner, Time } from "../ui/components";
+import { InputField } from "../ui/input-field";
+import { TableHead } from "../ui/table-head";
+import { ListPager } from "../ui/list-pager";
 import { usePaging } from "../ui/paging";
 
 const pageSize = 50;
@@ -35,18 +38,7 @@ export function UsersPage() {
         <EmptyState title="No users.">Create one above.</EmptyState>
       ) : (
         <table aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">State</th>
-              <th scope="col">Last sign-in</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span class="visually-hidden">Changes</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead columns={["Email", "Role", "State", "Last sign-in", "Created"]} hidden="Changes" />
           <tbody>
             {users.data.users.map((user) => (
               <UserRow key={user.id} user={user} onChanged={users.reload} onNotice={setNotice} />
@@ -55,14 +47,7 @@ export function UsersPage() {
         </table>
       )}
       {users.data && users.data.users.length > 0 && (
-        <Pager
-          total={users.data.totalCount}
-          shown={users.data.users.length}
-          hasPrevious={paging.hasPrevious}
-          nextToken={users.data.nextPageToken}
-          onPrevious={paging.previous}
-          onNext={paging.next}
-        />
+        <ListPager paging={paging} page={users.data} shown={users.data.users.length} />
       )}
     </>
   );
@@ -91,20 +76,25 @@ function CreateUserForm(props: { onCreated: (user: User) => void }) {
       <h2 id="create-user-title">Create a user</h2>
       <ErrorBanner error={create.error} />
       <div class="form-row">
-        <Field label="Email" id="user-email">
-          <input id="user-email" type="email" required autoComplete="off" value={email} onInput={(event) => setEmail(event.currentTarget.value)} />
-        </Field>
-        <Field label="Initial password" id="user-password" hint="At least 8 characters; tell it to the person.">
-          <input
-            id="user-password"
-            type="password"
-            required
-            autoComplete="new-password"
-            value={password}
-            aria-describedby="user-password-hint"
-            onInput={(event) => setPassword(event.currentTarget.value)}
-          />
-        </Field>
+        <InputField
+          label="Email"
+          id="user-email"
+          type="email"
+          required
+          autoComplete="off"
+          value={email}
+          onValue={setEmail}
+        />
+        <InputField
+          label="Initial password"
+          id="user-password"
+          hint="At least 8 characters; tell it to the person."
+          type="password"
+          required
+          autoComplete="new-password"
+          value={password}
+          onValue={setPassword}
+        />
         <Field label="Role" id="user-role">
           <select id="user-role" value={role} onChange={(event) => setRole(event.currentTarget.value)}>
             <option value="user">user: sees the devices assigned to them</option>
