@@ -82,9 +82,10 @@ pm::OptionSet options() {
         .help("JSON authorization policy replacing the built-in one (docs/authorization.md).");
     set.add_path("console-dir")
         .env("CONTROL_CONSOLE_DIR")
-        .help("The web console's built files, served at / (index.html) and at their paths; "
-              "default: the installed console (" PM_INSTALLED_CONSOLE
-              " from this program's directory) if there is one, else none.");
+        .help(
+            "The web console's built files, served at / (index.html) and at their paths; "
+            "default: the installed console (" PM_INSTALLED_CONSOLE
+            " from this program's directory) if there is one, else none.");
     set.add_bool("dev")
         .env("CONTROL_DEV")
         .help(

@@ -105,8 +105,9 @@ std::size_t add_console_routes(rpc::Server& server, const std::filesystem::path&
     }
     if (index) {
         server.set_plain_fallback(
-            [index = std::move(*index)](std::string_view path, const rpc::Headers& request_headers)
-                -> std::optional<rpc::PlainResponse> {
+            [index = std::move(*index)](
+                std::string_view path,
+                const rpc::Headers& request_headers) -> std::optional<rpc::PlainResponse> {
                 if (!console_path(path) || !accepts_html(request_headers)) {
                     return std::nullopt;
                 }

@@ -3,18 +3,18 @@
 // in a browser, and 404 where a browser must not get the page (missing assets, files, RPCs,
 // operational paths, non-browser clients, other methods).
 
+#include "control/console_files.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <powermanage/rpc/server.hpp>
 
-#include "control/console_files.hpp"
 #include "echo_service.hpp"
 #include "rpc/http_probe.hpp"
 #include "rpc_test_support.hpp"
@@ -104,17 +104,15 @@ TEST_F(ConsoleFilesTest, ADeepLinkReloadedInABrowserGetsIndex) {
 }
 
 TEST_F(ConsoleFilesTest, WhatIsNotAConsolePageStays404) {
-    for (const auto* path :
-         {"/assets/index-000000.js", "/assets/", "/robots.txt", "/pm.v1.ControlService/Nope",
-          "/pm.test.v1.EchoService/Nope", "/grpc.health.v1.Health/Check", "/ready", "/metrics",
-          "/metrics/x"}) {
+    for (const auto* path : {"/assets/index-000000.js", "/assets/", "/robots.txt",
+                             "/pm.v1.ControlService/Nope", "/pm.test.v1.EchoService/Nope",
+                             "/grpc.health.v1.Health/Check", "/ready", "/metrics", "/metrics/x"}) {
         EXPECT_EQ(http_request(port_, "GET", path, kBrowser).status, 404) << path;
     }
     // Not a browser navigating (a script, curl, an API client).
     EXPECT_EQ(http_request(port_, "GET", "/devices/01ABC").status, 404);
-    EXPECT_EQ(
-        http_request(port_, "GET", "/devices/01ABC", {{"accept", "application/json"}}).status,
-        404);
+    EXPECT_EQ(http_request(port_, "GET", "/devices/01ABC", {{"accept", "application/json"}}).status,
+              404);
     // Other methods.
     const HeaderList json = {{"content-type", "application/json"}, {"accept", "text/html"}};
     const auto post = http_request(port_, "POST", "/devices/01ABC", json, "{}");

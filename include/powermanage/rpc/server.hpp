@@ -96,8 +96,8 @@ struct PlainResponse {
 /// the request's path without the query, `request_headers` its fields. nullopt leaves the
 /// answer to the server (404). Runs on an I/O thread, so it must not block; it may be called
 /// concurrently.
-using PlainFallback = std::function<std::optional<PlainResponse>(
-    std::string_view path, const Headers& request_headers)>;
+using PlainFallback = std::function<std::optional<PlainResponse>(std::string_view path,
+                                                                 const Headers& request_headers)>;
 
 /// The server. Register handlers, then start(); stop() finishes in-flight calls.
 class Server {
