@@ -4,6 +4,7 @@
 #include <powermanage/db/actor_read.hpp>
 #include <powermanage/db/pool.hpp>
 
+#include "actor_rows.hpp"
 #include "support/test_database.hpp"
 
 namespace {
@@ -11,12 +12,10 @@ namespace {
 using pm::db::Actor;
 using pm::db::ActorStatement;
 using pm::db::DatabaseError;
+using pm::testing::expect_acted_for;
+using pm::testing::kWhoAmI;
 
 class ActorRead : public pm::testing::DatabaseTest {};
-
-constexpr const char* kWhoAmI =
-    "SELECT current_setting('pm.actor_type', true), current_setting('pm.actor_id', true), "
-    "$1::text";
 
 TEST_F(ActorRead, EachStatementActsForItsActorInOneTransaction) {
     pm::db::ConnectionPool pool(database_url(), 1);
@@ -26,12 +25,8 @@ TEST_F(ActorRead, EachStatementActsForItsActorInOneTransaction) {
                                              ActorStatement{Actor::admin("01HADMIN"), xact, {"c"}},
                                              ActorStatement{Actor::device("01HDEV"), xact, {"d"}}});
     ASSERT_EQ(rows.size(), 4U);
-    EXPECT_EQ(rows[0].text(0, 0), "system");
-    EXPECT_EQ(rows[0].text(0, 1), "check");
-    EXPECT_EQ(rows[0].text(0, 2), "a");
-    EXPECT_EQ(rows[1].text(0, 0), "user");
-    EXPECT_EQ(rows[1].text(0, 1), "01HUSER");
-    EXPECT_EQ(rows[1].text(0, 2), "b");
+    expect_acted_for(rows[0], "system", "check", "a");
+    expect_acted_for(rows[1], "user", "01HUSER", "b");
     // One implicit transaction: the id the third statement assigned is the fourth's too.
     EXPECT_EQ(rows[2].text(0, 0), rows[3].text(0, 0));
     EXPECT_EQ(rows[3].text(0, 1), "d");

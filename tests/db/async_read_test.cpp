@@ -13,6 +13,7 @@
 
 #include <powermanage/db/async_read.hpp>
 
+#include "actor_rows.hpp"
 #include "support/test_database.hpp"
 
 namespace {
@@ -25,16 +26,14 @@ using pm::db::AsyncReadOptions;
 using pm::db::AsyncReadPool;
 using pm::db::DatabaseError;
 using pm::db::Result;
+using pm::testing::expect_acted_for;
+using pm::testing::kWhoAmI;
 
 // The io_context outlives the pools of the test body: their sockets belong to it.
 class AsyncRead : public pm::testing::DatabaseTest {
 protected:
     asio::io_context io;
 };
-
-constexpr const char* kWhoAmI =
-    "SELECT current_setting('pm.actor_type', true), current_setting('pm.actor_id', true), "
-    "$1::text, pg_current_xact_id()::text, pg_backend_pid()::text";
 
 // Runs `reads` (each awaited in its own coroutine) on `io`'s one thread to the end; rethrows
 // the first exception one threw.
@@ -87,12 +86,8 @@ TEST_F(AsyncRead, EachStatementActsForItsActorInOneTransactionAsReadAs) {
                                    {ActorStatement{Actor::system("check"), kWhoAmI, {"a"}},
                                     ActorStatement{Actor::user("01HUSER"), kWhoAmI, {"b"}}});
         ASSERT_EQ(rows.size(), 2U);
-        EXPECT_EQ(rows[0].text(0, 0), "system");
-        EXPECT_EQ(rows[0].text(0, 1), "check");
-        EXPECT_EQ(rows[0].text(0, 2), "a");
-        EXPECT_EQ(rows[1].text(0, 0), "user");
-        EXPECT_EQ(rows[1].text(0, 1), "01HUSER");
-        EXPECT_EQ(rows[1].text(0, 2), "b");
+        expect_acted_for(rows[0], "system", "check", "a");
+        expect_acted_for(rows[1], "user", "01HUSER", "b");
         EXPECT_EQ(rows[0].text(0, 3), rows[1].text(0, 3));  // one implicit transaction
     }
     EXPECT_EQ(pool.open_connections(), 1U);

@@ -419,15 +419,19 @@ protected:
     }
 };
 
-class AppendParallelLarge : public AppendParallel {
+// Two writers; the second opens a transaction for a backlog of `ParallelBatch` events or more.
+template <std::size_t ParallelBatch>
+class AppendParallelFrom : public AppendParallel {
 protected:
     pm::eventstore::AppenderOptions appender_options() const override {
         pm::eventstore::AppenderOptions options;
         options.writers = 2;
-        options.parallel_batch_events = 20;
+        options.parallel_batch_events = ParallelBatch;
         return options;
     }
 };
+
+using AppendParallelLarge = AppendParallelFrom<20>;
 
 TEST_F(AppendParallelLarge, ALargeBacklogGetsASecondTransaction) {
     // About half of the 60 land on the idle lane: 20 or more, so the second writer takes them
@@ -436,15 +440,7 @@ TEST_F(AppendParallelLarge, ALargeBacklogGetsASecondTransaction) {
         << "nothing committed beside the stuck transaction";
 }
 
-class AppendParallelSmall : public AppendParallel {
-protected:
-    pm::eventstore::AppenderOptions appender_options() const override {
-        pm::eventstore::AppenderOptions options;
-        options.writers = 2;
-        options.parallel_batch_events = 1000;
-        return options;
-    }
-};
+using AppendParallelSmall = AppendParallelFrom<1000>;
 
 TEST_F(AppendParallelSmall, ASmallBacklogWaitsForTheTransactionInFlight) {
     // 60 events are far below 1000: they wait to share the next transaction.
